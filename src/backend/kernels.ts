@@ -1,0 +1,106 @@
+/**
+ * The Kernels interface: every numerical loop slmkit runs, as named methods on flat typed arrays
+ * and integer dimensions. Nothing here knows about tensors or autograd. `backend/reference`
+ * implements each one with plain loops (the definition of correctness); faster backends
+ * implement the same names and are tested against it.
+ *
+ * Conventions: row-major, contiguous. Dimension letters: B batch, T time, C channels, V vocab,
+ * H heads, D head size, M/N/K matrix sizes. "Accumulate" flags mean `out += result` instead of
+ * `out = result`, so backward passes can add into an existing gradient without a temporary.
+ */
+
+export interface Kernels {
+  /** Backend name, for `slm info` and test titles. */
+  readonly name: string;
+
+  /**
+   * C (M,N) = op(A) @ op(B) (+ C when accumulate). op(A) is (M,K): A is (M,K), or (K,M) when
+   * transA. op(B) is (K,N): B is (K,N), or (N,K) when transB.
+   */
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
+    A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void;
+
+  /** out (R,C) = x (R,C) + b (C) repeated over R rows (R = 1 for same-shape add). */
+  addBroadcast(x: Float32Array, b: Float32Array, out: Float32Array, R: number, C: number): void;
+  /** out (R,C) = x (R,C) * b (C) repeated over R rows. */
+  mulBroadcast(x: Float32Array, b: Float32Array, out: Float32Array, R: number, C: number): void;
+  /** out = x * s + t, elementwise (s, t scalars). */
+  scaleShift(x: Float32Array, s: number, t: number, out: Float32Array): void;
+  /** out (+)= x: plain accumulate/copy of a gradient. */
+  axpy(alpha: number, x: Float32Array, out: Float32Array, accumulate: boolean): void;
+  /** out (C) (+)= sum over R rows of x (R,C): the gradient of a broadcast operand. */
+  sumRows(x: Float32Array, out: Float32Array, R: number, C: number, accumulate: boolean): void;
+  /** out (C) (+)= sum over R rows of x (R,C) * y (R,C). */
+  sumRowsProduct(x: Float32Array, y: Float32Array, out: Float32Array, R: number, C: number,
+    accumulate: boolean): void;
+
+  /** out (N,C) = table (V,C) rows at ids (N). Ids are checked by the op, not here. */
+  embeddingForward(ids: Int32Array, table: Float32Array, out: Float32Array, C: number): void;
+  /** gTable (V,C) += gOut (N,C) scattered to rows ids (N). */
+  embeddingBackward(ids: Int32Array, gOut: Float32Array, gTable: Float32Array, C: number): void;
+
+  /** out = x * mask * scale, mask is 0/1 per element (inverted dropout). */
+  dropoutApply(x: Float32Array, mask: Uint8Array, scale: number, out: Float32Array,
+    accumulate: boolean): void;
+
+  /** y (R,C) = softmax over each row of x (R,C). */
+  softmaxForward(x: Float32Array, y: Float32Array, R: number, C: number): void;
+  /** gx (R,C) (+)= y * (gy - sum(gy * y)) per row. */
+  softmaxBackward(y: Float32Array, gy: Float32Array, gx: Float32Array, R: number, C: number,
+    accumulate: boolean): void;
+  /** y (R,C) = x - logsumexp(x) per row. */
+  logSoftmaxForward(x: Float32Array, y: Float32Array, R: number, C: number): void;
+  /** gx (R,C) (+)= gy - exp(y) * sum(gy) per row. */
+  logSoftmaxBackward(y: Float32Array, gy: Float32Array, gx: Float32Array, R: number, C: number,
+    accumulate: boolean): void;
+
+  /**
+   * Fused softmax + cross-entropy forward over rows of logits (R,V) with targets (R):
+   * lse (R) = logsumexp(row), loss (R) = lse - logits[target]. Rows whose target is < 0
+   * (ignored) get loss 0. Never materialises probabilities.
+   */
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, loss: Float32Array,
+    lse: Float32Array, R: number, V: number): void;
+  /**
+   * gLogits (R,V) (+)= w[r] * (softmax(row) - onehot(target)), recomputing softmax from lse (R).
+   * w (R) is the upstream gradient of each row's loss (mask / count for the masked mean).
+   */
+  crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array,
+    w: Float32Array, gLogits: Float32Array, R: number, V: number, accumulate: boolean): void;
+
+  /** Layer norm over rows of x (R,C): y = (x - mean) * rstd * gamma + beta; saves mean, rstd (R). */
+  layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
+    mean: Float32Array, rstd: Float32Array, R: number, C: number, eps: number): void;
+  /** gx (R,C) (+)= ..., gGamma (C) += ..., gBeta (C) += ... (either may be null to skip). */
+  layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
+    gy: Float32Array, gx: Float32Array | null, gGamma: Float32Array | null,
+    gBeta: Float32Array | null, R: number, C: number, accumulateX: boolean): void;
+
+  /** y = x * Phi(x), exact erf form (PyTorch's default GELU). */
+  geluForward(x: Float32Array, y: Float32Array): void;
+  /** gx (+)= gy * (Phi(x) + x * phi(x)). */
+  geluBackward(x: Float32Array, gy: Float32Array, gx: Float32Array, accumulate: boolean): void;
+
+  /**
+   * Causal multi-head attention. q, k, v, out are (B,T,H,D) flattened ((B,T,C) with C = H*D).
+   * keyMask (B,T) is 1 for real tokens, 0 for padding, or null for none. att (B,H,T,T) receives
+   * the attention probabilities (saved for backward); a query row with no visible key gets zeros.
+   */
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Float32Array | null,
+    att: Float32Array, out: Float32Array, B: number, T: number, H: number, D: number,
+    scale: number): void;
+  /** Gradients of attentionForward; gq, gk, gv (B,T,H,D) are accumulated into. */
+  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, att: Float32Array,
+    gOut: Float32Array, gq: Float32Array, gk: Float32Array, gv: Float32Array,
+    B: number, T: number, H: number, D: number, scale: number): void;
+
+  /**
+   * One AdamW step in place (PyTorch semantics): p *= 1 - lr*wd; m = b1 m + (1-b1) g;
+   * v = b2 v + (1-b2) g^2; p -= lr * (m / bc1) / (sqrt(v / bc2) + eps).
+   */
+  adamwStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number,
+    beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;
+
+  /** Sum of squares of x, in double precision (for global-norm clipping). */
+  sumSquares(x: Float32Array): number;
+}

@@ -1,0 +1,33 @@
+/**
+ * The reference backend: every kernel as plain TypeScript loops. Browser-safe, slow, and the
+ * definition of what each kernel means; faster backends are tested against it.
+ */
+import type { Kernels } from '../kernels.js';
+import { adamwStep } from './adamw.js';
+import { attentionBackward, attentionForward } from './attention.js';
+import {
+  addBroadcast, axpy, dropoutApply, mulBroadcast, scaleShift, sumRows, sumRowsProduct, sumSquares,
+} from './elementwise.js';
+import { embeddingBackward, embeddingForward } from './embedding.js';
+import { geluBackward, geluForward } from './gelu.js';
+import { layerNormBackward, layerNormForward } from './layernorm.js';
+import { sgemm } from './matmul.js';
+import {
+  crossEntropyBackward, crossEntropyForward, logSoftmaxBackward, logSoftmaxForward, softmaxBackward,
+  softmaxForward,
+} from './softmax.js';
+
+export const referenceKernels: Kernels = {
+  name: 'reference',
+  sgemm,
+  addBroadcast, mulBroadcast, scaleShift, axpy, sumRows, sumRowsProduct,
+  embeddingForward, embeddingBackward,
+  dropoutApply,
+  softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward,
+  crossEntropyForward, crossEntropyBackward,
+  layerNormForward, layerNormBackward,
+  geluForward, geluBackward,
+  attentionForward, attentionBackward,
+  adamwStep,
+  sumSquares,
+};

@@ -1,0 +1,14 @@
+/**
+ * The interface every gradient-trained model shares (like makemore): `forward(ids, mask)` maps a
+ * batch of token ids (B,T) to next-token logits (B,T,V). The mask (B,T), 1 on real tokens, lets
+ * models that mix positions (the transformer) ignore padding; per-position models ignore it.
+ */
+import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface LanguageModel extends Module {
+  /** The model's configuration, as saved in config.json. */
+  readonly config: { readonly type: string; readonly vocabSize: number };
+  /** ids (B,T) int32, optional mask (B,T) → logits (B,T,V). */
+  forward(ids: Tensor, mask?: Tensor | null): Tensor;
+}

@@ -1,0 +1,123 @@
+/**
+ * A small decoder-only transformer, as the workshop's next notebook builds it, in two variants:
+ * - `post-ln` (the workshop's): z = LN1(x + attn(x)); out = LN2(z + ff(z)).
+ * - `pre-ln` (GPT-2): z = x + attn(LN1(x)); out = z + ff(LN2(z)); a final LayerNorm before the head;
+ *   optionally the output layer shares the token embedding's weight.
+ * Token + learned position embeddings; attention with separate query, key and value projections
+ * (the workshop's code reuses the key projection for v; this one uses the value projection) and an
+ * output projection; a GELU MLP of width 4C; dropout on embeddings and on each residual branch.
+ * Padding (mask 0) neither attends nor is attended to.
+ */
+import * as F from '../ops/index.js';
+import { Dropout, Embedding, GELU, LayerNorm, Linear, Sequential } from '../nn/layers.js';
+import { Module } from '../nn/module.js';
+import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
+import { defaultRng, type Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { LanguageModel } from './model.js';
+
+export interface TransformerConfig {
+  type: 'transformer';
+  vocabSize: number;
+  /** Embedding width C (workshop: 128). */
+  embedDim: number;
+  /** Attention heads H; C must divide by H (workshop: 4). */
+  heads: number;
+  /** Number of blocks (workshop: 6). */
+  layers: number;
+  /** Longest sequence the position embedding covers (workshop: 512). */
+  maxLen: number;
+  /** Dropout probability (workshop: 0.2). */
+  dropout: number;
+  /** 'post-ln' (workshop) or 'pre-ln' (GPT-2). */
+  variant: 'post-ln' | 'pre-ln';
+  /** Share the token embedding with the output layer (pre-ln only). */
+  tieWeights: boolean;
+}
+
+export class CausalSelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly proj: Linear;
+  constructor(readonly embedDim: number, readonly heads: number, rng: Rng) {
+    super();
+    if (embedDim % heads !== 0) throw new ConfigError(`embedDim ${embedDim} is not divisible by heads ${heads}`);
+    this.query = this.child('query', new Linear(embedDim, embedDim, { rng }));
+    this.key = this.child('key', new Linear(embedDim, embedDim, { rng }));
+    this.value = this.child('value', new Linear(embedDim, embedDim, { rng }));
+    this.proj = this.child('proj', new Linear(embedDim, embedDim, { rng }));
+  }
+
+  /** x (B,T,C), mask (B,T) or null → (B,T,C). */
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    const y = F.causalAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, mask);
+    return this.proj.forward(y);
+  }
+}
+
+export class Block extends Module {
+  readonly attn: CausalSelfAttention;
+  readonly ln1: LayerNorm;
+  readonly ff: Sequential;
+  readonly ln2: LayerNorm;
+  readonly drop: Dropout;
+  constructor(readonly cfg: TransformerConfig, rng: Rng) {
+    super();
+    const C = cfg.embedDim;
+    this.attn = this.child('attn', new CausalSelfAttention(C, cfg.heads, rng));
+    this.ln1 = this.child('ln1', new LayerNorm(C));
+    this.ff = this.child('ff', new Sequential(
+      new Linear(C, 4 * C, { rng }), new GELU(), new Linear(4 * C, C, { rng })));
+    this.ln2 = this.child('ln2', new LayerNorm(C));
+    this.drop = this.child('drop', new Dropout(cfg.dropout, rng.fork('block-dropout')));
+  }
+
+  /** x (B,T,C) → (B,T,C). */
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    if (this.cfg.variant === 'post-ln') {
+      const z = this.ln1.forward(F.add(x, this.drop.forward(this.attn.forward(x, mask))));
+      return this.ln2.forward(F.add(z, this.drop.forward(this.ff.forward(z))));
+    }
+    const z = F.add(x, this.drop.forward(this.attn.forward(this.ln1.forward(x), mask)));
+    return F.add(z, this.drop.forward(this.ff.forward(this.ln2.forward(z))));
+  }
+}
+
+export class Transformer extends Module implements LanguageModel {
+  readonly tokEmb: Embedding;
+  readonly posEmb: Embedding;
+  readonly drop: Dropout;
+  readonly blocks: Block[];
+  readonly lnF: LayerNorm | null;
+  readonly head: Linear | null;
+
+  constructor(readonly config: TransformerConfig, rng: Rng = defaultRng()) {
+    super();
+    const c = config;
+    if (c.tieWeights && c.variant !== 'pre-ln') throw new ConfigError('tieWeights needs variant pre-ln');
+    this.tokEmb = this.child('tok_emb', new Embedding(c.vocabSize, c.embedDim, rng));
+    this.posEmb = this.child('pos_emb', new Embedding(c.maxLen, c.embedDim, rng));
+    this.drop = this.child('drop', new Dropout(c.dropout, rng.fork('emb-dropout')));
+    this.blocks = [];
+    for (let i = 0; i < c.layers; i++) this.blocks.push(this.child(`blocks.${i}`, new Block(c, rng)));
+    this.lnF = c.variant === 'pre-ln' ? this.child('ln_f', new LayerNorm(c.embedDim)) : null;
+    this.head = c.tieWeights ? null : this.child('head', new Linear(c.embedDim, c.vocabSize, { rng }));
+  }
+
+  /** ids (B,T), mask (B,T) or null → logits (B,T,V). */
+  forward(ids: Tensor, mask: Tensor | null = null): Tensor {
+    if (ids.ndim !== 2) throw new ShapeError(`Transformer.forward: ids must be (B, T), got ${formatShape(ids.shape)}`);
+    const T = ids.shape[1]!;
+    if (T > this.config.maxLen) {
+      throw new ShapeError(`Transformer.forward: sequence of ${T} tokens is longer than maxLen ${this.config.maxLen}`,
+        'truncate the input or train with a larger maxLen');
+    }
+    const pos = new Tensor(Int32Array.from({ length: T }, (_, i) => i), [T]);
+    let x = this.drop.forward(F.add(this.tokEmb.forward(ids), this.posEmb.forward(pos))); // (B,T,C)
+    for (const b of this.blocks) x = b.forward(x, mask);
+    if (this.lnF) x = this.lnF.forward(x);
+    if (this.head) return this.head.forward(x); // (B,T,V)
+    return F.matmul(x, this.tokEmb.weight, { transB: true }); // tied: x @ tok_emb^T
+  }
+}

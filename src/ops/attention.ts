@@ -1,0 +1,52 @@
+/**
+ * Causal multi-head self-attention on already-projected q, k, v (B,T,C) with C = H*D, and an
+ * optional padding mask (B,T): softmax(q k^T / sqrt(D) + causal and padding mask) v, per head.
+ * The (B,H,T,T) probabilities are kept for backward and go back to the pool afterwards.
+ */
+import { kernels } from '../backend/index.js';
+import { accumulateGrad, record } from '../tensor/autograd.js';
+import { formatShape, ShapeError } from '../tensor/errors.js';
+import { takeBuffer } from '../tensor/pool.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, mask?: Tensor | null): Tensor {
+  if (q.ndim !== 3 || k.ndim !== 3 || v.ndim !== 3 || q.shape.some((d, i) => d !== k.shape[i] || d !== v.shape[i])) {
+    throw new ShapeError(`causalAttention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)} and v ${formatShape(v.shape)} must all be (B, T, C)`);
+  }
+  const [B, T, C] = q.shape as [number, number, number];
+  if (!Number.isInteger(heads) || heads <= 0 || C % heads !== 0) {
+    throw new ShapeError(`causalAttention: ${C} channels do not split into ${heads} heads`);
+  }
+  const D = C / heads;
+  let keyMask: Float32Array | null = null;
+  if (mask) {
+    if (mask.ndim !== 2 || mask.shape[0] !== B || mask.shape[1] !== T) {
+      throw new ShapeError(`causalAttention: mask ${formatShape(mask.shape)} must be (B, T) = [${B}, ${T}]`);
+    }
+    keyMask = Float32Array.from(mask.data);
+  }
+  const Q = q.f32('attention q');
+  const K = k.f32('attention k');
+  const Vd = v.f32('attention v');
+  const kern = kernels();
+  const scale = 1 / Math.sqrt(D);
+  const att = takeBuffer(B * heads * T * T);
+  const out = new Tensor(new Float32Array(B * T * C), [B, T, C]);
+  kern.attentionForward(Q, K, Vd, keyMask, att, out.f32(), B, T, heads, D, scale);
+  return record(out, {
+    op: 'causalAttention',
+    parents: [q, k, v],
+    saved: [att],
+    backward: (g) => {
+      // The kernel accumulates into all three, so fresh buffers are zeroed first; a scratch
+      // buffer stands in for inputs that need no gradient.
+      const grads: Float32Array[] = [];
+      for (const t of [q, k, v]) {
+        let buf: Float32Array | null = null;
+        accumulateGrad(t, (b, acc) => { if (!acc) b.fill(0); buf = b; });
+        grads.push(buf ?? new Float32Array(B * T * C));
+      }
+      kern.attentionBackward(Q, K, Vd, att, g, grads[0]!, grads[1]!, grads[2]!, B, T, heads, D, scale);
+    },
+  });
+}

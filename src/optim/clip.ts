@@ -1,0 +1,19 @@
+/** Global-norm gradient clipping, like torch.nn.utils.clip_grad_norm_. */
+import { kernels } from '../backend/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Scales all gradients so their joint L2 norm is at most `maxNorm`; returns the norm before
+ * clipping (NaN or Infinity when a gradient is not finite, which callers should treat as an error).
+ */
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
+  const k = kernels();
+  const grads: Float32Array[] = [];
+  for (const p of params) if (p.gradLive && p.gradData) grads.push(p.gradData);
+  let sq = 0;
+  for (const g of grads) sq += k.sumSquares(g);
+  const norm = Math.sqrt(sq);
+  const coef = maxNorm / (norm + 1e-6);
+  if (coef < 1) for (const g of grads) k.scaleShift(g, coef, 0, g);
+  return norm;
+}

@@ -1,0 +1,146 @@
+/**
+ * The one seeded random number generator used everywhere: parameter init, dropout masks,
+ * shuffling and sampling. Same seed, same numbers, bit for bit, on every platform.
+ *
+ * Algorithm: xoshiro128** (Blackman & Vigna), 32-bit state words so it is exact in JavaScript
+ * without BigInt; the 128-bit state is filled from the seed with splitmix32. Uniform floats take
+ * the top 24 bits, so they are exact float32 values in [0, 1). Normals use Box-Muller on two
+ * uniforms (both outputs are used). `fork(label)` derives an independent stream, so that for
+ * example changing the dropout rate does not change the data order.
+ */
+
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+function hashString(label: string): number {
+  // FNV-1a: only used to turn a stream label into a seed offset.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) {
+    h ^= label.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export class Rng {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spareNormal: number | null = null;
+  readonly seed: number;
+
+  constructor(seed = 42) {
+    if (!Number.isFinite(seed)) throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
+    this.seed = seed;
+    const st = { s: (seed >>> 0) ^ Math.floor(seed / 4294967296) };
+    this.s0 = splitmix32(st);
+    this.s1 = splitmix32(st);
+    this.s2 = splitmix32(st);
+    this.s3 = splitmix32(st);
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** An independent generator derived from this one's seed and a label. */
+  fork(label: string): Rng {
+    return new Rng(((this.seed >>> 0) ^ hashString(label)) >>> 0);
+  }
+
+  /** Next raw 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform float in [0, 1), exactly representable in float32. */
+  uniform(): number {
+    return (this.nextUint32() >>> 8) / 16777216;
+  }
+
+  /** Standard normal N(0, 1) by Box-Muller. */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const z = this.spareNormal;
+      this.spareNormal = null;
+      return z;
+    }
+    let u1 = this.uniform();
+    while (u1 === 0) u1 = this.uniform();
+    const u2 = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    this.spareNormal = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  }
+
+  /** Integer in [0, n) without modulo bias. */
+  int(n: number): number {
+    if (!(n > 0) || n > 4294967296) throw new RangeError(`Rng.int needs 0 < n <= 2^32, got ${n}`);
+    const limit = 4294967296 - (4294967296 % n);
+    let x = this.nextUint32();
+    while (x >= limit) x = this.nextUint32();
+    return x % n;
+  }
+
+  /** Fills `out` with N(mean, std) samples. */
+  fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  /** Fills `out` with U(low, high) samples. */
+  fillUniform(out: Float32Array, low = 0, high = 1): Float32Array {
+    const span = high - low;
+    for (let i = 0; i < out.length; i++) out[i] = low + span * this.uniform();
+    return out;
+  }
+
+  /** In-place Fisher-Yates shuffle. */
+  shuffle<T>(items: T[] | Int32Array | Uint32Array): void {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i]!;
+      items[i] = items[j]!;
+      items[j] = tmp;
+    }
+  }
+
+  /** Internal state, for checkpoints: restoring it resumes the exact stream. */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? Number.NaN];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 5) throw new RangeError(`Rng state must have 5 numbers, got ${state.length}`);
+    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x | 0) as [number, number, number, number];
+    this.spareNormal = Number.isNaN(state[4]!) ? null : state[4]!;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+let globalRng = new Rng(42);
+
+/** The default generator used when an API is not given one (like torch's default generator). */
+export function defaultRng(): Rng {
+  return globalRng;
+}
+
+/** Re-seeds the default generator, like torch.manual_seed. */
+export function manualSeed(seed: number): Rng {
+  globalRng = new Rng(seed);
+  return globalRng;
+}

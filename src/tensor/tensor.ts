@@ -1,0 +1,224 @@
+/**
+ * Tensor: a shape, a dtype and a contiguous typed array (float32 or int32), plus what autograd
+ * needs: `requiresGrad`, a gradient buffer, and the node that produced it. Views are cheap where
+ * they are simple (reshape and leading-dimension slices share the data); everything else copies.
+ */
+import { DTypeError, formatShape, GradError, ShapeError } from './errors.js';
+import type { Rng } from './rng.js';
+import { defaultRng } from './rng.js';
+import { runBackward } from './autograd.js';
+
+export type DType = 'float32' | 'int32';
+export type Shape = readonly number[];
+
+/** How an op's output finds its way back to its inputs' gradients. */
+export interface GradNode {
+  /** Op name, for error messages and graph dumps. */
+  readonly op: string;
+  /** Inputs that may need a gradient. */
+  readonly parents: readonly Tensor[];
+  /** Adds this op's contribution to the parents' gradients, given the output's gradient. */
+  backward(gOut: Float32Array): void;
+  /** Buffers saved for backward that can go back to the pool once backward has run. */
+  saved?: Float32Array[];
+}
+
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid dimension ${d} in shape ${formatShape(shape)}`);
+    n *= d;
+  }
+  return n;
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly data: Float32Array | Int32Array;
+  requiresGrad: boolean;
+  /** Optional name, shown in summaries and errors (parameters get theirs from the module tree). */
+  name: string | undefined;
+  /** @internal gradient storage; may hold a stale buffer kept for reuse when `gradLive` is false. */
+  gradData: Float32Array | null = null;
+  /** @internal whether gradData holds the current gradient. */
+  gradLive = false;
+  /** @internal the op that produced this tensor (null for leaves and after backward). */
+  node: GradNode | null = null;
+  /** @internal true once backward has run through this tensor and freed its node. */
+  freed = false;
+  /** Keep this non-leaf tensor's gradient after backward (like torch's retain_grad). */
+  retainsGrad = false;
+
+  constructor(data: Float32Array | Int32Array, shape: Shape, requiresGrad = false) {
+    const n = shapeSize(shape);
+    if (data.length !== n) {
+      throw new ShapeError(`tensor data has ${data.length} elements but shape ${formatShape(shape)} needs ${n}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+    if (requiresGrad && this.dtype !== 'float32') {
+      throw new DTypeError('only float32 tensors can require gradients', 'int32 tensors hold ids and masks');
+    }
+    this.requiresGrad = requiresGrad;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** True for tensors created by the user (parameters, inputs), false for op results. */
+  get isLeaf(): boolean {
+    return this.node === null && !this.freed;
+  }
+
+  /** The float32 data, or a DTypeError naming `what` when this is an int32 tensor. */
+  f32(what = 'tensor'): Float32Array {
+    if (!(this.data instanceof Float32Array)) {
+      throw new DTypeError(`${what} must be float32, got int32 of shape ${formatShape(this.shape)}`);
+    }
+    return this.data;
+  }
+
+  /** The int32 data, or a DTypeError naming `what` when this is a float32 tensor. */
+  i32(what = 'tensor'): Int32Array {
+    if (!(this.data instanceof Int32Array)) {
+      throw new DTypeError(`${what} must be int32, got float32 of shape ${formatShape(this.shape)}`,
+        'ids, targets and masks are int32 tensors (Tensor.int)');
+    }
+    return this.data;
+  }
+
+  /** The gradient accumulated by backward, or null (like torch's .grad). Shares memory. */
+  get grad(): Tensor | null {
+    if (!this.gradLive || !this.gradData) return null;
+    return new Tensor(this.gradData, this.shape);
+  }
+
+  /** Assigning null clears the gradient but keeps its buffer for reuse; a tensor replaces it. */
+  set grad(g: Tensor | null) {
+    if (g === null) {
+      this.gradLive = false;
+      return;
+    }
+    if (g.size !== this.size) {
+      throw new ShapeError(`grad of shape ${formatShape(g.shape)} does not fit tensor of shape ${formatShape(this.shape)}`);
+    }
+    this.gradData = Float32Array.from(g.f32('grad'));
+    this.gradLive = true;
+  }
+
+  /** Number of elements as a plain number, for a 1-element tensor (like torch's .item()). */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item() needs a tensor with one element, got shape ${formatShape(this.shape)}`);
+    return this.data[0]!;
+  }
+
+  /** A plain nested array copy of the data. */
+  toArray(): unknown {
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return this.data[offset];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      const out: unknown[] = [];
+      for (let i = 0; i < this.shape[dim]!; i++) out.push(build(dim + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** A tensor sharing the data but cut off from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy of the data, cut off from the graph. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Marks this tensor as needing a gradient (leaves only), returning it. */
+  requiresGrad_(flag = true): this {
+    if (!this.isLeaf) throw new GradError('requiresGrad_ can only be set on leaf tensors');
+    if (flag && this.dtype !== 'float32') throw new DTypeError('only float32 tensors can require gradients');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** Runs backward from this tensor (a scalar unless `gradient` is given), like torch. */
+  backward(gradient?: Tensor): void {
+    runBackward(this, gradient);
+  }
+
+  toString(): string {
+    return `Tensor(${formatShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  // ---- constructors -------------------------------------------------------------------------
+
+  /** float32 tensor from a flat or nested array of numbers. */
+  static from(values: ArrayLike<number> | unknown[], shape?: Shape, requiresGrad = false): Tensor {
+    const { flat, inferred } = flatten(values);
+    return new Tensor(Float32Array.from(flat), shape ?? inferred, requiresGrad);
+  }
+
+  /** int32 tensor (ids, targets, masks) from a flat or nested array. */
+  static int(values: ArrayLike<number> | unknown[], shape?: Shape): Tensor {
+    const { flat, inferred } = flatten(values);
+    for (const v of flat) {
+      if (!Number.isInteger(v)) throw new DTypeError(`Tensor.int needs integers, got ${v}`);
+    }
+    return new Tensor(Int32Array.from(flat), shape ?? inferred);
+  }
+
+  static zeros(shape: Shape, requiresGrad = false): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)), shape, requiresGrad);
+  }
+
+  static ones(shape: Shape, requiresGrad = false): Tensor {
+    return Tensor.full(shape, 1, requiresGrad);
+  }
+
+  static full(shape: Shape, value: number, requiresGrad = false): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape, requiresGrad);
+  }
+
+  /** N(0, 1) samples from `rng` (the default generator when omitted), like torch.randn. */
+  static randn(shape: Shape, rng: Rng = defaultRng(), requiresGrad = false): Tensor {
+    return new Tensor(rng.fillNormal(new Float32Array(shapeSize(shape))), shape, requiresGrad);
+  }
+
+  /** U(low, high) samples, like torch.rand scaled. */
+  static rand(shape: Shape, rng: Rng = defaultRng(), low = 0, high = 1, requiresGrad = false): Tensor {
+    return new Tensor(rng.fillUniform(new Float32Array(shapeSize(shape)), low, high), shape, requiresGrad);
+  }
+}
+
+function flatten(values: ArrayLike<number> | unknown[]): { flat: number[]; inferred: number[] } {
+  const inferred: number[] = [];
+  let probe: unknown = values;
+  while (Array.isArray(probe) || ArrayBuffer.isView(probe)) {
+    const arr = probe as ArrayLike<unknown>;
+    inferred.push(arr.length);
+    probe = arr.length > 0 ? arr[0] : undefined;
+  }
+  const flat: number[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth === inferred.length) {
+      if (typeof v !== 'number') throw new ShapeError(`expected a number at depth ${depth}, got ${typeof v}`);
+      flat.push(v);
+      return;
+    }
+    const arr = v as ArrayLike<unknown>;
+    if (!(Array.isArray(v) || ArrayBuffer.isView(v)) || arr.length !== inferred[depth]) {
+      throw new ShapeError(`ragged nested array: expected length ${inferred[depth]} at depth ${depth}`);
+    }
+    for (let i = 0; i < arr.length; i++) walk(arr[i], depth + 1);
+  };
+  walk(values, 0);
+  return { flat, inferred };
+}
