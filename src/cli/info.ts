@@ -1,0 +1,50 @@
+/** `slm info`: the backend in use, the backends available, and the runtime. */
+import type { Command } from 'commander';
+import os from 'node:os';
+import { availableBackends, kernels } from '../backend/index.js';
+import { packageVersion } from './version.js';
+
+export interface Info {
+  version: string;
+  backend: string;
+  backends: string[];
+  node: string;
+  platform: string;
+  cpus: number;
+  totalMemoryGiB: number;
+}
+
+export function collectInfo(): Info {
+  return {
+    version: packageVersion(),
+    backend: kernels().name,
+    backends: availableBackends(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: os.availableParallelism(),
+    totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('print the compute backend, the available backends and the runtime')
+    .option('--json', 'print one JSON object')
+    .action((opts: { json?: boolean }) => {
+      const info = collectInfo();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(info)}\n`);
+        return;
+      }
+      const rows: [string, string][] = [
+        ['slmkit', info.version],
+        ['backend', info.backend],
+        ['available', info.backends.join(', ')],
+        ['node', `${info.node} (${info.platform})`],
+        ['cpus', String(info.cpus)],
+        ['memory', `${info.totalMemoryGiB} GiB`],
+      ];
+      for (const [k, v] of rows) process.stdout.write(`${k.padEnd(10)} ${v}\n`);
+    });
+}

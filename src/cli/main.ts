@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * The `slm` command line: one subcommand per file in this folder, each parsing its options into a
+ * library call. Only this layer decides exit codes: typed SlmErrors print their message and hint
+ * and exit 1; anything else is a bug and prints its stack.
+ */
+import { Command } from 'commander';
+import { SlmError } from '../tensor/errors.js';
+import { registerInfo } from './info.js';
+import { packageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('slm')
+    .description('slmkit: train, evaluate and sample small autoregressive language models')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run slm --help for usage)');
+  registerInfo(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof SlmError) {
+      process.stderr.write(`slm: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main(process.argv);
