@@ -1,0 +1,89 @@
+/**
+ * Streaming line reader: yields the lines of a file one at a time (never the whole file), with
+ * their 1-based numbers, decoding strict UTF-8 so that invalid bytes are reported with the line and
+ * byte offset instead of silently becoming U+FFFD. Accepts `\n` and `\r\n` line ends and drops a
+ * leading byte-order mark.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { DataError } from './errors.js';
+
+export interface Line {
+  /** Text of the line without its line end. */
+  text: string;
+  /** 1-based line number. */
+  line: number;
+  /** Byte offset of the line's start in the file. */
+  offset: number;
+}
+
+/** Checks that `path` is a readable, non-empty regular file; returns its size in bytes. */
+export function checkInputFile(path: string): number {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new DataError(`input file not found: ${path}`, 'check the path; a directory with train.txt and test.txt also works');
+  }
+  if (st.isDirectory()) throw new DataError(`${path} is a directory, not a file`, 'use --format dir for a folder holding train.txt and test.txt');
+  if (st.size === 0) throw new DataError(`input file is empty: ${path}`, 'a corpus needs at least one document');
+  return st.size;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodeLine(path: string, bytes: Uint8Array, line: number, offset: number): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    throw new DataError(`invalid UTF-8 in ${path} at line ${line}, byte ${offset + bad} (0x${(bytes[bad] ?? 0).toString(16)})`,
+      'convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8');
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return 0;
+}
+
+/** Yields every line of `path` in order. */
+export async function* readLines(path: string): AsyncGenerator<Line> {
+  checkInputFile(path);
+  let carry: Buffer = Buffer.alloc(0);
+  let lineNo = 0;
+  let offset = 0;
+  let first = true;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    if (first) {
+      first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf = buf.subarray(3);
+        offset = 3;
+      }
+    }
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) break;
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      lineNo++;
+      yield { text: decodeLine(path, buf.subarray(start, end), lineNo, offset), line: lineNo, offset };
+      offset += nl + 1 - start;
+      start = nl + 1;
+    }
+    carry = Buffer.from(buf.subarray(start));
+  }
+  if (carry.length > 0) {
+    const end = carry[carry.length - 1] === 13 ? carry.length - 1 : carry.length;
+    yield { text: decodeLine(path, carry.subarray(0, end), lineNo + 1, offset), line: lineNo + 1, offset };
+  }
+}
