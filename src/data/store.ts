@@ -1,0 +1,151 @@
+/**
+ * The token store: one binary file per split holding every document's token ids, written once by
+ * `slm prepare` and read by training and evaluation.
+ *
+ * Layout (little-endian):
+ *   header, 64 bytes: magic "SLMTOKEN" (8) | version u32 | bytes per id u32 (2 or 4) |
+ *                     documents u64 | tokens u64 | vocabulary size u32 | reserved (zeros)
+ *   ids:     tokens × (uint16 | uint32), documents back to back
+ *   offsets: (documents + 1) × u64, document d is ids[offsets[d], offsets[d+1])
+ * The offsets come last so a writer can stream ids without knowing the count in advance; the
+ * header is filled in at the end. Files are written to a temporary name, synced, then renamed,
+ * so an interrupted write never leaves a half-written store under the real name.
+ */
+import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { DataError } from '../corpus/errors.js';
+
+export const STORE_MAGIC = 'SLMTOKEN';
+export const STORE_VERSION = 1;
+const HEADER_BYTES = 64;
+
+/** A split's documents in memory: ids of all documents and their start offsets. */
+export interface TokenSplit {
+  /** Token ids of all documents, concatenated. */
+  readonly ids: Uint16Array | Uint32Array;
+  /** (documents + 1) offsets into ids. */
+  readonly offsets: Float64Array;
+  readonly vocabSize: number;
+}
+
+export function numDocuments(s: TokenSplit): number {
+  return s.offsets.length - 1;
+}
+
+/** The ids of document d (a view, no copy). */
+export function documentIds(s: TokenSplit, d: number): Uint16Array | Uint32Array {
+  return s.ids.subarray(s.offsets[d]!, s.offsets[d + 1]!);
+}
+
+/** Streams documents into a store file; `finish()` makes it visible under its name. */
+export class StoreWriter {
+  private readonly fd: number;
+  private readonly tmp: string;
+  private readonly offsets: number[] = [0];
+  private tokens = 0;
+  private readonly bytesPerId: 2 | 4;
+  private done = false;
+
+  constructor(readonly path: string, readonly vocabSize: number) {
+    this.bytesPerId = vocabSize <= 65536 ? 2 : 4;
+    this.tmp = `${path}.tmp-${process.pid}`;
+    this.fd = openSync(this.tmp, 'w');
+    writeSync(this.fd, new Uint8Array(HEADER_BYTES));
+  }
+
+  /** Appends one document's ids. */
+  add(ids: ArrayLike<number>): void {
+    const arr = this.bytesPerId === 2 ? new Uint16Array(ids.length) : new Uint32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!(id >= 0 && id < this.vocabSize)) {
+        throw new DataError(`token id ${id} is outside the vocabulary of ${this.vocabSize}`, 'the tokenizer and the store disagree on the vocabulary size');
+      }
+      arr[i] = id;
+    }
+    writeSync(this.fd, new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    this.tokens += ids.length;
+    this.offsets.push(this.tokens);
+  }
+
+  get documents(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** Writes offsets and header, syncs and renames into place. */
+  finish(): void {
+    if (this.done) return;
+    const offs = new BigUint64Array(this.offsets.length);
+    this.offsets.forEach((o, i) => { offs[i] = BigInt(o); });
+    writeSync(this.fd, new Uint8Array(offs.buffer));
+    const header = new DataView(new ArrayBuffer(HEADER_BYTES));
+    for (let i = 0; i < 8; i++) header.setUint8(i, STORE_MAGIC.charCodeAt(i));
+    header.setUint32(8, STORE_VERSION, true);
+    header.setUint32(12, this.bytesPerId, true);
+    header.setBigUint64(16, BigInt(this.documents), true);
+    header.setBigUint64(24, BigInt(this.tokens), true);
+    header.setUint32(32, this.vocabSize, true);
+    writeSync(this.fd, new Uint8Array(header.buffer), 0, HEADER_BYTES, 0);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.tmp, this.path);
+    this.done = true;
+  }
+
+  /** Drops the temporary file (on error or interruption). */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    try { closeSync(this.fd); } catch { /* already closed */ }
+    try { unlinkSync(this.tmp); } catch { /* already gone */ }
+  }
+}
+
+/** Reads a whole store file into memory, checking magic, version and sizes. */
+export function readStore(path: string): TokenSplit {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new DataError(`token store not found: ${path}`, 'run slm prepare first');
+  }
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(HEADER_BYTES);
+    if (size < HEADER_BYTES || readSync(fd, head, 0, HEADER_BYTES, 0) !== HEADER_BYTES) {
+      throw new DataError(`${path} is too short to be a token store (${size} bytes)`, 'prepare the data again');
+    }
+    const dv = new DataView(head.buffer);
+    const magic = String.fromCharCode(...head.subarray(0, 8));
+    if (magic !== STORE_MAGIC) {
+      throw new DataError(`${path} is not a slmkit token store (magic ${JSON.stringify(magic)}, expected ${STORE_MAGIC})`);
+    }
+    const version = dv.getUint32(8, true);
+    if (version !== STORE_VERSION) {
+      throw new DataError(`${path} is token store version ${version}; this slmkit reads version ${STORE_VERSION}`, 'prepare the data again with this version');
+    }
+    const bpi = dv.getUint32(12, true);
+    const docs = Number(dv.getBigUint64(16, true));
+    const tokens = Number(dv.getBigUint64(24, true));
+    const vocabSize = dv.getUint32(32, true);
+    const expect = HEADER_BYTES + tokens * bpi + (docs + 1) * 8;
+    if ((bpi !== 2 && bpi !== 4) || expect !== size) {
+      throw new DataError(`${path} is damaged: header says ${docs} documents and ${tokens} tokens (${expect} bytes) but the file has ${size} bytes`,
+        'prepare the data again');
+    }
+    const idBytes = new Uint8Array(tokens * bpi);
+    readSync(fd, idBytes, 0, idBytes.length, HEADER_BYTES);
+    const ids = bpi === 2 ? new Uint16Array(idBytes.buffer) : new Uint32Array(idBytes.buffer);
+    const offBytes = new Uint8Array((docs + 1) * 8);
+    readSync(fd, offBytes, 0, offBytes.length, HEADER_BYTES + idBytes.length);
+    const big = new BigUint64Array(offBytes.buffer);
+    const offsets = new Float64Array(docs + 1);
+    for (let i = 0; i <= docs; i++) {
+      offsets[i] = Number(big[i]!);
+      if (i > 0 && offsets[i]! < offsets[i - 1]!) throw new DataError(`${path} is damaged: document offsets go backwards at ${i}`, 'prepare the data again');
+    }
+    if (offsets[docs] !== tokens) throw new DataError(`${path} is damaged: offsets end at ${offsets[docs]}, not ${tokens}`, 'prepare the data again');
+    return { ids, offsets, vocabSize };
+  } finally {
+    closeSync(fd);
+  }
+}

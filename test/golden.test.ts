@@ -1,0 +1,167 @@
+/**
+ * Parity with PyTorch on committed golden fixtures (test/fixtures/golden/*.json, written by
+ * scripts/golden/models.py): the same weights and the same padded batch must give the same
+ * logits, masked cross-entropy loss and every parameter gradient, then the same losses over
+ * 3 AdamW steps and the same parameters after them, on every available backend. As llm.c's
+ * test_gpt2.c does, this checks the whole model, not just each op.
+ *
+ * Tolerance, "within 1e-4 relative", per tensor: max |a - b| <= 1e-4 * max |b|. An elementwise
+ * relative test is too strict for float32: where a gradient element is a difference of large
+ * terms (the low-rank model's -10 shift cancels in sum(softmax - onehot) * W), PyTorch's own
+ * float32 result is 1e-3 away from its float64 result, relative to that element.
+ *
+ * One exception: `attn.key.bias` has an analytically zero gradient (adding q.b to every score
+ * of a softmax row changes nothing), so both libraries return float rounding noise there, and
+ * AdamW's normalisation turns noise into steps of up to about lr. For those tensors the
+ * gradient must be noise-sized (below 1e-5 of the key weight's largest gradient) and the final
+ * values within 2 * steps * lr of PyTorch's. The bias has no effect on the output, so its drift
+ * cannot leak into any other comparison.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { availableBackends, useBackend } from '../src/backend/index.js';
+import { MarkovChain, MarkovChainLowRank, type LowRankConfig, type MarkovConfig } from '../src/models/markov.js';
+import type { LanguageModel } from '../src/models/model.js';
+import { Transformer, type TransformerConfig } from '../src/models/transformer.js';
+import { maskedCrossEntropy } from '../src/ops/index.js';
+import { AdamW } from '../src/optim/index.js';
+import { Rng } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+
+interface JsonTensor { shape: number[]; data: number[] }
+
+interface Fixture {
+  name: string;
+  config: MarkovConfig | LowRankConfig | TransformerConfig;
+  optimizer: { type: 'AdamW'; lr: number; betas: [number, number]; eps: number; weightDecay: number };
+  batch: { inputs: JsonTensor; input_mask: JsonTensor; targets: JsonTensor; mask: JsonTensor };
+  state_dict: Record<string, JsonTensor>;
+  logits: JsonTensor;
+  loss: number;
+  grads: Record<string, JsonTensor>;
+  step_losses: number[];
+  final_state_dict: Record<string, JsonTensor>;
+}
+
+const FIXTURES = ['markov', 'lowrank', 'transformer-post-ln', 'transformer-pre-ln', 'transformer-pre-ln-tied'];
+const RTOL = 1e-4;
+/** Parameters whose gradient is zero in exact arithmetic (see the header). */
+const isNoiseGradient = (name: string): boolean => name.endsWith('attn.key.bias');
+
+function loadFixture(name: string): Fixture {
+  // Tests run from dist/test/; the fixtures stay in the source tree.
+  const url = new URL(`../../test/fixtures/golden/${name}.json`, import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as Fixture;
+}
+
+function buildModel(config: Fixture['config']): LanguageModel {
+  const rng = new Rng(0); // the weights are replaced by loadStateDict
+  switch (config.type) {
+    case 'markov': return new MarkovChain(config, rng);
+    case 'lowrank': return new MarkovChainLowRank(config, rng);
+    case 'transformer': return new Transformer(config, rng);
+    default: throw new Error(`unknown model type in fixture: ${(config satisfies never as { type: string }).type}`);
+  }
+}
+
+const floatTensor = (j: JsonTensor): Tensor => new Tensor(Float32Array.from(j.data), j.shape);
+const intTensor = (j: JsonTensor): Tensor => new Tensor(Int32Array.from(j.data), j.shape);
+const maxAbsOf = (x: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
+  return m;
+};
+
+/** Collects every comparison's outcome for one fixture: the worst one, and all failures. */
+class Checker {
+  worstRatio = 0;
+  worst = '';
+  readonly failures: string[] = [];
+
+  /** max |actual - expected| <= tol, where tol defaults to RTOL * max |expected|. */
+  close(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol?: number): void {
+    assert.equal(actual.length, expected.length, `${what}: ${actual.length} values, expected ${expected.length}`);
+    const scale = maxAbsOf(expected);
+    const limit = tol ?? RTOL * (scale > 0 ? scale : 1); // an all-zero tensor: absolute RTOL
+    let bad = 0;
+    let err = -1;
+    for (let i = 0; i < expected.length; i++) {
+      const e = Math.abs(actual[i]! - expected[i]!);
+      if (!(e <= err)) { // NaN counts as worst
+        err = Number.isNaN(e) ? Infinity : e;
+        bad = i;
+      }
+    }
+    const ratio = err / limit;
+    const where = `${what}[${bad}]: got ${actual[bad]}, expected ${expected[bad]}, error ${err.toExponential(2)} = ` +
+      `${(err / (scale || 1)).toExponential(2)} of max |expected| ${scale.toExponential(3)}`;
+    if (ratio > this.worstRatio) {
+      this.worstRatio = ratio;
+      this.worst = where;
+    }
+    if (!(ratio <= 1)) this.failures.push(`${where} (limit ${limit.toExponential(2)})`);
+  }
+}
+
+for (const backend of availableBackends()) {
+  for (const name of FIXTURES) {
+    test(`golden ${name} matches PyTorch (${backend} backend)`, (t) => {
+      const prev = useBackend(backend);
+      try {
+        const fx = loadFixture(name);
+        const model = buildModel(fx.config);
+        model.train(); // dropout is 0 in the fixtures, so training mode is deterministic
+        model.loadStateDict(Object.fromEntries(Object.entries(fx.state_dict).map(([k, v]) => [k, floatTensor(v)])));
+        const params = model.namedParameters();
+        assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(fx.grads).sort(), 'parameter names');
+
+        const inputs = intTensor(fx.batch.inputs); // (B,T)
+        const inMask = intTensor(fx.batch.input_mask); // (B,T)
+        const targets = intTensor(fx.batch.targets); // (B,T)
+        const mask = intTensor(fx.batch.mask); // (B,T)
+        const lossOf = (logits: Tensor): Tensor => maskedCrossEntropy(logits, targets, mask);
+        const check = new Checker();
+
+        // forward and backward from the fixture's initial weights
+        const logits = model.forward(inputs, inMask); // (B,T,V)
+        assert.deepEqual([...logits.shape], fx.logits.shape, 'logits shape');
+        check.close('logits', logits.f32(), fx.logits.data);
+        const loss = lossOf(logits);
+        check.close('loss', [loss.item()], [fx.loss]);
+        loss.backward();
+        for (const [n, p] of params) {
+          const g = p.grad;
+          assert.ok(g, `${n}: no gradient`);
+          if (isNoiseGradient(n)) {
+            const keyWeightGrad = fx.grads[n.replace(/bias$/, 'weight')]!.data;
+            check.close(`grad ${n} (analytically zero)`, g.f32(), new Float32Array(g.size), 1e-5 * maxAbsOf(keyWeightGrad));
+          } else {
+            check.close(`grad ${n}`, g.f32(), fx.grads[n]!.data);
+          }
+        }
+
+        // AdamW steps with the notebook's settings: zeroGrad, forward, loss, backward, step
+        const o = fx.optimizer;
+        const opt = new AdamW(model.parameters(), { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay });
+        fx.step_losses.forEach((expected, s) => {
+          opt.zeroGrad();
+          const l = lossOf(model.forward(inputs, inMask));
+          check.close(`step ${s} loss`, [l.item()], [expected]);
+          l.backward();
+          opt.step();
+        });
+        const steps = fx.step_losses.length;
+        for (const [n, p] of params) {
+          const want = fx.final_state_dict[n]!;
+          assert.deepEqual([...p.shape], want.shape, `final ${n} shape`);
+          check.close(`final ${n}`, p.f32(), want.data, isNoiseGradient(n) ? 2 * steps * o.lr : undefined);
+        }
+        assert.equal(check.failures.length, 0, `${check.failures.length} comparisons failed:\n${check.failures.join('\n')}`);
+        t.diagnostic(`worst: ${(100 * check.worstRatio).toFixed(1)}% of tolerance at ${check.worst}`);
+      } finally {
+        useBackend(prev);
+      }
+    });
+  }
+}
