@@ -57,6 +57,8 @@ export interface BatchOptions {
   epoch?: number;
   /** Padded mode: cut documents to this many tokens (default: no cut). */
   maxLen?: number;
+  /** Skip this many batches at the start of the epoch without building them (resuming). */
+  startBatch?: number;
 }
 
 function checkBatchSize(n: number): void {
@@ -83,7 +85,7 @@ export function* paddedBatches(split: TokenSplit, opts: BatchOptions): Generator
   const n = numDocuments(split);
   const idx = order(n, opts);
   const maxLen = opts.maxLen ?? Infinity;
-  for (let start = 0; start < n; start += opts.batchSize) {
+  for (let start = (opts.startBatch ?? 0) * opts.batchSize; start < n; start += opts.batchSize) {
     const docs = idx.subarray(start, Math.min(n, start + opts.batchSize));
     let T = 0;
     for (const d of docs) T = Math.max(T, Math.min(maxLen, split.offsets[d + 1]! - split.offsets[d]!));
@@ -116,7 +118,7 @@ export function* packedBatches(split: TokenSplit, opts: BatchOptions & { blockSi
   const rows = packedRows(split, T);
   const idx = order(rows, opts);
   const total = split.ids.length;
-  for (let start = 0; start < rows; start += opts.batchSize) {
+  for (let start = (opts.startBatch ?? 0) * opts.batchSize; start < rows; start += opts.batchSize) {
     const sel = idx.subarray(start, Math.min(rows, start + opts.batchSize));
     const B = sel.length;
     const ids = new Int32Array(B * T);

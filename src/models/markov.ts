@@ -18,6 +18,7 @@ export interface MarkovConfig {
 }
 
 export class MarkovChain extends Module implements LanguageModel {
+  readonly contextSize = 1;
   readonly tLogits: Embedding; // weight (V, V)
   constructor(readonly config: MarkovConfig, rng: Rng = defaultRng()) {
     super();
@@ -41,6 +42,7 @@ export interface LowRankConfig {
 }
 
 export class MarkovChainLowRank extends Module implements LanguageModel {
+  readonly contextSize = 1;
   readonly tLogits: Sequential;
   constructor(readonly config: LowRankConfig, rng: Rng = defaultRng()) {
     super();

@@ -9,6 +9,11 @@ import type { Tensor } from '../tensor/tensor.js';
 export interface LanguageModel extends Module {
   /** The model's configuration, as saved in config.json. */
   readonly config: { readonly type: string; readonly vocabSize: number };
+  /**
+   * How many of the latest tokens the next-token distribution depends on: 1 for the Markov
+   * chains, the position-embedding length for the transformer. Generation feeds no more than this.
+   */
+  readonly contextSize: number;
   /** ids (B,T) int32, optional mask (B,T) → logits (B,T,V). */
   forward(ids: Tensor, mask?: Tensor | null): Tensor;
 }

@@ -62,7 +62,7 @@ export class Block extends Module {
   readonly ff: Sequential;
   readonly ln2: LayerNorm;
   readonly drop: Dropout;
-  constructor(readonly cfg: TransformerConfig, rng: Rng) {
+  constructor(readonly cfg: TransformerConfig, rng: Rng, index = 0) {
     super();
     const C = cfg.embedDim;
     this.attn = this.child('attn', new CausalSelfAttention(C, cfg.heads, rng));
@@ -70,7 +70,7 @@ export class Block extends Module {
     this.ff = this.child('ff', new Sequential(
       new Linear(C, 4 * C, { rng }), new GELU(), new Linear(4 * C, C, { rng })));
     this.ln2 = this.child('ln2', new LayerNorm(C));
-    this.drop = this.child('drop', new Dropout(cfg.dropout, rng.fork('block-dropout')));
+    this.drop = this.child('drop', new Dropout(cfg.dropout, rng.fork(`block-dropout-${index}`)));
   }
 
   /** x (B,T,C) → (B,T,C). */
@@ -92,6 +92,10 @@ export class Transformer extends Module implements LanguageModel {
   readonly lnF: LayerNorm | null;
   readonly head: Linear | null;
 
+  get contextSize(): number {
+    return this.config.maxLen;
+  }
+
   constructor(readonly config: TransformerConfig, rng: Rng = defaultRng()) {
     super();
     const c = config;
@@ -100,7 +104,7 @@ export class Transformer extends Module implements LanguageModel {
     this.posEmb = this.child('pos_emb', new Embedding(c.maxLen, c.embedDim, rng));
     this.drop = this.child('drop', new Dropout(c.dropout, rng.fork('emb-dropout')));
     this.blocks = [];
-    for (let i = 0; i < c.layers; i++) this.blocks.push(this.child(`blocks.${i}`, new Block(c, rng)));
+    for (let i = 0; i < c.layers; i++) this.blocks.push(this.child(`blocks.${i}`, new Block(c, rng, i)));
     this.lnF = c.variant === 'pre-ln' ? this.child('ln_f', new LayerNorm(c.embedDim)) : null;
     this.head = c.tieWeights ? null : this.child('head', new Linear(c.embedDim, c.vocabSize, { rng }));
   }

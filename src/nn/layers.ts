@@ -62,7 +62,7 @@ export class Linear extends Module {
 }
 
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, private readonly rng?: Rng) {
+  constructor(readonly p = 0.5, readonly rng?: Rng) {
     super();
     if (!(p >= 0 && p <= 1)) throw new ConfigError(`Dropout p must be in [0, 1], got ${p}`);
   }

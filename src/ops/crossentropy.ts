@@ -93,11 +93,19 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   }
 }
 
+export interface MaskedCrossEntropyOptions {
+  /**
+   * Divide the masked sum by this instead of sum(mask). Micro-batching passes the whole batch's
+   * token count, so the micro-batches' gradients add up to exactly the whole batch's gradient.
+   */
+  divisor?: number;
+}
+
 /**
  * The notebook's masked loss: sum(ce * mask) / sum(mask) over logits (B,T,V), targets (B,T) and
  * mask (B,T) (int32 or float32; 1 on real tokens, 0 on padding).
  */
-export function maskedCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
+export function maskedCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, opts: MaskedCrossEntropyOptions = {}): Tensor {
   const { R, V, T } = checkTargets('maskedCrossEntropy', logits, targets);
   if (mask.size !== R || mask.ndim !== targets.ndim || mask.shape.some((d, i) => d !== targets.shape[i])) {
     throw new ShapeError(`maskedCrossEntropy: mask ${formatShape(mask.shape)} does not match targets ${formatShape(targets.shape)}`);
@@ -112,7 +120,10 @@ export function maskedCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor
     if (m !== 0 && T[r]! < 0) throw new ShapeError(`maskedCrossEntropy: negative target ${T[r]} at an unmasked position ${r}`);
     count += m;
   }
-  const div = count === 0 ? 1 : count;
+  if (opts.divisor !== undefined && !(opts.divisor > 0)) {
+    throw new ConfigError(`maskedCrossEntropy: divisor must be > 0, got ${opts.divisor}`);
+  }
+  const div = opts.divisor ?? (count === 0 ? 1 : count);
   const out = new Tensor(new Float32Array(1), []);
   const O = out.f32();
   return fusedCrossEntropy('maskedCrossEntropy', logits, eff, R, V, out,

@@ -8,12 +8,15 @@ import { accumulateGrad, record } from '../tensor/autograd.js';
 import { formatShape, ShapeError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** Whether b's shape equals a's trailing dimensions, so b repeats over a's leading ones. */
+function fitsTrailing(a: Tensor, b: Tensor): boolean {
+  const nb = b.ndim;
+  return nb <= a.ndim && a.shape.slice(a.ndim - nb).every((d, i) => d === b.shape[i]);
+}
+
 /** Rows R and row length C such that b repeats over R rows of a; a and b may be swapped. */
 function broadcastPlan(op: string, a: Tensor, b: Tensor): { R: number; C: number } {
-  const nb = b.ndim;
-  const tail = a.shape.slice(a.ndim - nb);
-  const fits = nb <= a.ndim && tail.every((d, i) => d === b.shape[i]);
-  if (!fits && b.size !== 1) {
+  if (!fitsTrailing(a, b) && b.size !== 1) {
     throw new ShapeError(`${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not broadcast`,
       'the second operand must match the first one\'s trailing dimensions, or have one element');
   }
@@ -22,8 +25,9 @@ function broadcastPlan(op: string, a: Tensor, b: Tensor): { R: number; C: number
 }
 
 function binary(op: 'add' | 'mul', a: Tensor, b: Tensor): Tensor {
-  // Put the larger operand first so `b` is the one that repeats.
-  if (b.size > a.size) return binary(op, b, a);
+  // Put the repeating operand second. Decided by shape, not size: a bias (C) over an empty
+  // batch (0,T,C) is the larger operand by size yet still the one that repeats.
+  if (!fitsTrailing(a, b) && b.size !== 1 && (fitsTrailing(b, a) || a.size === 1)) return binary(op, b, a);
   const A = a.f32(`${op} input`);
   const Bd = b.f32(`${op} input`);
   const { R, C } = broadcastPlan(op, a, b);

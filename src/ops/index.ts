@@ -5,7 +5,9 @@ export { add, sub, mul, scale, sum, mean } from './elementwise.js';
 export { embedding } from './embedding.js';
 export { dropout } from './dropout.js';
 export { softmax, logSoftmax } from './softmax.js';
-export { crossEntropy, maskedCrossEntropy, type CrossEntropyOptions, type Reduction } from './crossentropy.js';
+export {
+  crossEntropy, maskedCrossEntropy, type CrossEntropyOptions, type MaskedCrossEntropyOptions, type Reduction,
+} from './crossentropy.js';
 export { layerNorm } from './layernorm.js';
 export { gelu } from './gelu.js';
 export { causalAttention } from './attention.js';

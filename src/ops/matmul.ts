@@ -7,7 +7,7 @@
 import { kernels } from '../backend/index.js';
 import { accumulateGrad, record } from '../tensor/autograd.js';
 import { formatShape, ShapeError } from '../tensor/errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { shapeSize, Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
   /** Use A transposed: A's last two dims are (K,M). */
@@ -28,8 +28,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const aCols = a.shape[a.ndim - 1]!;
   const bRows = b.shape[b.ndim - 2]!;
   const bCols = b.shape[b.ndim - 1]!;
-  const aBatch = a.size / (aRows * aCols || 1);
-  const bBatch = b.ndim === 2 ? 1 : b.size / (bRows * bCols || 1);
+  // From the leading dims, not size / (rows * cols): that is 0/0 when K (or M, N) is zero.
+  const aBatch = shapeSize(a.shape.slice(0, -2));
+  const bBatch = shapeSize(b.shape.slice(0, -2));
   const outRows = transA ? aCols : aRows;
   let M = outRows;
   const K = transA ? aRows : aCols;
@@ -68,6 +69,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
         }
       });
       accumulateGrad(b, (gB, acc) => {
+        // An empty batch against one matrix runs no product below, yet gB must still be written.
+        if (batch === 0 && !acc) gB.fill(0);
         for (let i = 0; i < batch; i++) {
           const gC = g.subarray(i * M * N, (i + 1) * M * N);
           const Ai = A.subarray(i * aStride, i * aStride + M * K);

@@ -12,6 +12,7 @@ import { shapeSize, Tensor, type Shape } from '../tensor/tensor.js';
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const dims = [...shape];
   const free = dims.indexOf(-1);
+  if (dims.lastIndexOf(-1) !== free) throw new ShapeError(`reshape: only one dimension may be -1, got ${formatShape(shape)}`);
   if (free >= 0) {
     const known = shapeSize(dims.filter((_, i) => i !== free));
     if (known === 0 || x.size % known !== 0) {

@@ -133,12 +133,20 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
     throw new GradError(`backward on a non-scalar ${root.toString()} needs a gradient argument`,
       'reduce to a scalar loss first (mean or sum), or pass the output gradient');
   }
+  const order = topoOrder(root);
+  // A tensor an earlier backward already freed has lost its node: its inputs would silently get
+  // no gradient from this pass. PyTorch refuses too ("backward through the graph a second time").
+  for (const t of order) {
+    if (t.freed) {
+      throw new GradError(`backward reaches ${t.toString()}, whose part of the graph an earlier backward already freed`,
+        'run the forward again, or detach() tensors reused across steps');
+    }
+  }
   const seed = gradient ? gradient.f32('gradient') : null;
   accumulateGrad(root, (g, acc) => {
     for (let i = 0; i < g.length; i++) g[i] = (acc ? g[i]! : 0) + (seed ? seed[i]! : 1);
   });
 
-  const order = topoOrder(root);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const node = t.node;
