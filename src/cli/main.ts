@@ -6,7 +6,13 @@
  */
 import { Command } from 'commander';
 import { SlmError } from '../tensor/errors.js';
+import { registerEval } from './eval.js';
+import { registerGenerate } from './generate.js';
 import { registerInfo } from './info.js';
+import { registerPrepare } from './prepare.js';
+import { registerRun } from './run.js';
+import { registerTokenize } from './tokenize.js';
+import { registerTrain } from './train.js';
 import { packageVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -14,6 +20,12 @@ export function buildProgram(): Command {
     .description('slmkit: train, evaluate and sample small autoregressive language models')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run slm --help for usage)');
+  registerRun(program);
+  registerPrepare(program);
+  registerTrain(program);
+  registerEval(program);
+  registerGenerate(program);
+  registerTokenize(program);
   registerInfo(program);
   return program;
 }

@@ -1,5 +1,5 @@
 /** The token store and batching. */
-export { StoreWriter, readStore, numDocuments, documentIds, STORE_MAGIC, STORE_VERSION, type TokenSplit } from './store.js';
+export { StoreWriter, readStore, numDocuments, documentIds, firstDocuments, STORE_MAGIC, STORE_VERSION, type TokenSplit } from './store.js';
 export {
   paddedBatches, packedBatches, shiftBatch, countBatches, paddingReport,
   type Batch, type StepBatch, type BatchOptions, type PaddingReport,

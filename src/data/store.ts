@@ -149,3 +149,9 @@ export function readStore(path: string): TokenSplit {
     closeSync(fd);
   }
 }
+
+/** The first n documents of a split (views, no copy). */
+export function firstDocuments(s: TokenSplit, n: number): TokenSplit {
+  const k = Math.max(0, Math.min(n, numDocuments(s)));
+  return { ids: s.ids.subarray(0, s.offsets[k]!), offsets: s.offsets.subarray(0, k + 1), vocabSize: s.vocabSize };
+}

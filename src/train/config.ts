@@ -14,6 +14,7 @@ export interface TrainConfig {
   beta2: number;
   eps: number;
   maxSteps: number | null;
+  maxSeconds: number | null;
   seed: number;
   shuffle: boolean;
   batching: 'padded' | 'packed';
@@ -36,6 +37,7 @@ export const trainDefaults: TrainConfig = {
   beta2: 0.999, // AdamW default
   eps: 1e-8, // AdamW default
   maxSteps: null, // stop after this many optimizer steps (null: run all epochs)
+  maxSeconds: null, // stop after this much training time (null: no limit)
   seed: 42, // init, dropout and shuffling
   shuffle: false, // the notebook's DataLoader does not shuffle
   batching: 'padded', // the notebook pads each batch to its longest document
@@ -62,7 +64,7 @@ export function resolveTrainConfig(type: ModelType, raw: Record<string, unknown>
     if (v === undefined) continue;
     if (!(k in trainDefaults)) throw new ConfigError(`unknown training key '${k}'`, `known keys: ${Object.keys(trainDefaults).join(', ')}`);
     const def = (trainDefaults as unknown as Record<string, unknown>)[k];
-    const nullable = def === null || k === 'maxSteps' || k === 'gradClip' || k === 'saveEvery' || k === 'minLr';
+    const nullable = def === null;
     if (!(v === null && nullable) && typeof v !== (def === null ? 'number' : typeof def)) {
       throw new ConfigError(`training key '${k}' must be a ${def === null ? 'number' : typeof def}, got ${JSON.stringify(v)}`);
     }
@@ -74,6 +76,7 @@ export function resolveTrainConfig(type: ModelType, raw: Record<string, unknown>
     if (v !== null && !(Number.isInteger(v) && v > 0)) throw new ConfigError(`${k} must be a positive integer, got ${v}`);
   };
   for (const k of ['epochs', 'batchSize', 'blockSize', 'logEvery', 'maxSteps', 'saveEvery'] as const) posInt(k);
+  if (c.maxSeconds !== null && !(c.maxSeconds > 0)) throw new ConfigError(`maxSeconds must be a positive number, got ${c.maxSeconds}`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new ConfigError(`lr must be a positive number, got ${c.lr}`);
   if (!(c.memoryBudget > 0)) throw new ConfigError(`memoryBudget must be a positive number of bytes, got ${c.memoryBudget}`);
   if (c.batching !== 'padded' && c.batching !== 'packed') throw new ConfigError(`batching must be padded or packed, got ${c.batching}`);

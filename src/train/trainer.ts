@@ -148,6 +148,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const recent: number[] = [];
   let testEval = null as EvalResult | null;
   let interrupted = false;
+  let timeUp = false;
   const t0 = performance.now() - state.seconds * 1000;
   const tokens0 = state.tokens;
   const secondsAtStart = state.seconds;
@@ -169,6 +170,10 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   outer: while (state.epoch < c.epochs && state.step < totalSteps) {
     for (const b of batchesFor(run.train, c, state.epoch, state.batchInEpoch)) {
       if (state.step >= totalSteps) break outer;
+      if (c.maxSeconds !== null && state.seconds - secondsAtStart >= c.maxSeconds) {
+        timeUp = true;
+        break outer;
+      }
       if (run.signal?.aborted) {
         interrupted = true;
         break outer;
@@ -205,7 +210,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       if (c.saveEvery !== null && state.step % c.saveEvery === 0) save('every');
       await new Promise((res) => setImmediate(res));
     }
-    if (state.step >= totalSteps && state.batchInEpoch < batchesPerEpoch) break;
+    if ((state.step >= totalSteps || timeUp) && state.batchInEpoch < batchesPerEpoch) break;
     // Epoch end: test loss over the whole test split, checkpoint.
     state.epoch++;
     state.batchInEpoch = 0;

@@ -1,0 +1,55 @@
+/** `slm eval`: held-out loss of a trained run on a data split. */
+import type { Command } from 'commander';
+import { openData } from '../data/open.js';
+import { checkVocab, loadRun } from '../io/run.js';
+import { ConfigError } from '../tensor/errors.js';
+import { evaluate } from '../train/evaluate.js';
+import { chooseMicroRows } from '../train/memory.js';
+import { parseBytes, parseIntOpt, printJson, Progress, say } from './common.js';
+
+interface Opts {
+  model: string;
+  data: string;
+  split: string;
+  batchSize: number;
+  memoryBudget: number;
+  json?: boolean;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('token-weighted masked cross-entropy of a trained run on a split: loss, perplexity, bits per token')
+    .requiredOption('--model <dir>', 'a run folder written by slm train')
+    .requiredOption('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
+    .option('--split <name>', 'test or train', 'test')
+    .option('--batch-size <n>', 'documents per batch', parseIntOpt('--batch-size', 1), 32)
+    .option('--memory-budget <bytes>', 'activation memory per micro-batch, e.g. 512m', parseBytes, 1 << 30)
+    .option('--json', 'print {loss, perplexity, bitsPerToken, tokens, ...} as JSON')
+    .action(async (o: Opts) => {
+      if (o.split !== 'test' && o.split !== 'train') throw new ConfigError(`--split must be test or train, got '${o.split}'`);
+      const run = loadRun(o.model);
+      const data = await openData(o.data);
+      checkVocab(data.tokenizer, run.modelConfig, o.model);
+      const split = data[o.split];
+      let T = 0;
+      for (let d = 0; d + 1 < split.offsets.length; d++) T = Math.max(T, split.offsets[d + 1]! - split.offsets[d]!);
+      const microRows = chooseMicroRows(run.modelConfig, o.batchSize, Math.max(1, T - 1), o.memoryBudget);
+      const p = new Progress(process.stderr, 50);
+      let started = false;
+      const r = await evaluate(run.model, split, {
+        batchSize: o.batchSize, microRows,
+        onProgress: (done, total) => {
+          if (!started) { p.start(total, 'eval'); started = true; }
+          p.update(done, '', `eval batch ${done}/${total}`);
+        },
+      });
+      p.stop();
+      const out = { loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model };
+      if (o.json) printJson(out);
+      else {
+        say(false, `${o.split} loss ${r.loss.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerToken.toFixed(3)} bits/token over ${r.tokens.toLocaleString('en-US')} tokens`);
+        say(false, `(mean of ${r.batches} per-batch losses, the notebook's figure: ${r.batchMeanLoss.toFixed(4)})`);
+      }
+    });
+}

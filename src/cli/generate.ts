@@ -1,0 +1,88 @@
+/**
+ * `slm generate`: tokenize each prompt, cut the trailing [SEP] (as the notebook does), draw tokens
+ * one at a time and stream the decoded text as it grows. The same --seed gives the same text.
+ */
+import type { Command } from 'commander';
+import { loadRun } from '../io/run.js';
+import { generateIds } from '../sample/generate.js';
+import { ConfigError } from '../tensor/errors.js';
+import { Rng } from '../tensor/rng.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { parseIntOpt, parseNumOpt, printJson } from './common.js';
+
+interface Opts {
+  model: string;
+  prompt: string[];
+  numSamples: number;
+  maxNewTokens: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  greedy?: boolean;
+  stopAtSep?: boolean;
+  seed: number;
+  json?: boolean;
+}
+
+/** Prompt ids the notebook's way: encode with special tokens, drop the trailing [SEP]. */
+export function promptIds(tokenizer: Tokenizer, text: string): number[] {
+  const ids = tokenizer.encode(text, { maxLength: Infinity }).ids;
+  if (tokenizer.sepId !== undefined && ids[ids.length - 1] === tokenizer.sepId) ids.pop();
+  const content = ids.filter((id) => !tokenizer.specialIds.has(id) || id === tokenizer.unkId);
+  if (content.length > 0 && content.every((id) => id === tokenizer.unkId)) {
+    throw new ConfigError(`the prompt ${JSON.stringify(text)} is only unknown tokens ([UNK]) for this tokenizer`,
+      'use words and characters from the training data\'s language');
+  }
+  return ids;
+}
+
+export function registerGenerate(program: Command): void {
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  program
+    .command('generate')
+    .description('sample text from a trained run, streaming tokens as they are drawn')
+    .requiredOption('--model <dir>', 'a run folder written by slm train')
+    .option('--prompt <text>', 'prompt text (repeat for several)', collect, [])
+    .option('--num-samples <n>', 'samples per prompt', parseIntOpt('--num-samples', 1), 1)
+    .option('--max-new-tokens <n>', 'tokens to draw', parseIntOpt('--max-new-tokens', 0), 30)
+    .option('--temperature <t>', 'softmax temperature (1: the model\'s distribution)', parseNumOpt('--temperature', (n) => n > 0, 'a positive number'))
+    .option('--top-k <k>', 'draw only from the k most likely tokens', parseIntOpt('--top-k', 1))
+    .option('--top-p <p>', 'draw only from the most likely tokens up to cumulative probability p', parseNumOpt('--top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'))
+    .option('--greedy', 'always take the most likely token')
+    .option('--stop-at-sep', 'stop a sample when it draws [SEP] (end of document)')
+    .option('--seed <n>', 'seed of the draws', parseIntOpt('--seed'), 42)
+    .option('--json', 'print {"samples":[{"prompt","text","ids"}]}')
+    .action(async (o: Opts) => {
+      if (o.prompt.length === 0) throw new ConfigError('give at least one --prompt TEXT');
+      const run = loadRun(o.model);
+      const tok = run.tokenizer;
+      const rng = new Rng(o.seed);
+      const samples: { prompt: string; text: string; ids: number[] }[] = [];
+      for (const prompt of o.prompt) {
+        const start = promptIds(tok, prompt);
+        for (let s = 0; s < o.numSamples; s++) {
+          const ids = [...start];
+          let shown = '';
+          const stream = !o.json && process.stdout.isTTY;
+          for (const id of generateIds(run.model, start, {
+            maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, greedy: o.greedy, rng,
+            stopIds: o.stopAtSep && tok.sepId !== undefined ? [tok.sepId] : [],
+          })) {
+            ids.push(id);
+            if (stream) {
+              const text = tok.decode(ids);
+              // Print only what was added; WordPiece may rewrite the tail ("##" joins), so reprint the line then.
+              if (text.startsWith(shown)) process.stdout.write(text.slice(shown.length));
+              else process.stdout.write(`\r\x1b[K${text}`);
+              shown = text;
+            }
+          }
+          const text = tok.decode(ids);
+          samples.push({ prompt, text, ids });
+          if (stream) process.stdout.write('\n');
+          else if (!o.json) process.stdout.write(`${text}\n`);
+        }
+      }
+      if (o.json) printJson({ samples });
+    });
+}

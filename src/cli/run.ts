@@ -1,0 +1,95 @@
+/**
+ * `slm run`: the notebook's whole flow on a corpus folder in one command, for a first look —
+ * prepare the data with the notebook's tokenizer, train the low-rank Markov chain for a short time
+ * budget, evaluate on held-out documents, and sample from the notebook's prompt — then a short
+ * report. Every step is also its own command (prepare, train, eval, generate) for real runs.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { availableBackends, kernels } from '../backend/index.js';
+import { openData } from '../data/open.js';
+import { firstDocuments, numDocuments } from '../data/store.js';
+import { createModel, resolveModelConfig } from '../models/registry.js';
+import { generateIds } from '../sample/generate.js';
+import { Rng } from '../tensor/rng.js';
+import { resolveTrainConfig } from '../train/config.js';
+import { evaluate } from '../train/evaluate.js';
+import { train } from '../train/trainer.js';
+import { describePrepare } from './prepare.js';
+import { formatDuration, parseIntOpt, parseNumOpt, printJson, say } from './common.js';
+import { promptIds } from './generate.js';
+
+interface Opts {
+  out: string;
+  minutes: number;
+  batchSize: number;
+  evalDocs: number;
+  prompt: string;
+  samples: number;
+  seed: number;
+  json?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description("the notebook's flow in one go: prepare, train the low-rank model briefly, evaluate, generate")
+    .argument('<corpus>', 'a folder holding train.txt and test.txt (one document per line), or one corpus file')
+    .option('--out <dir>', 'run folder', 'runs/quickstart')
+    .option('--minutes <m>', 'training time budget', parseNumOpt('--minutes', (n) => n > 0, 'a positive number'), 2)
+    .option('--batch-size <n>', 'documents per batch (the notebook uses 128; smaller takes more steps in a short budget)', parseIntOpt('--batch-size', 1), 16)
+    .option('--eval-docs <n>', 'held-out documents to evaluate on (all: use slm eval)', parseIntOpt('--eval-docs', 1), 200)
+    .option('--prompt <text>', 'prompt to sample from', 'We compared the prevalence of')
+    .option('--samples <n>', 'samples to draw', parseIntOpt('--samples', 1), 3)
+    .option('--seed <n>', 'seed for init, dropout and sampling', parseIntOpt('--seed'), 42)
+    .option('--json', 'print the report as one JSON object')
+    .action(async (corpus: string, o: Opts) => {
+      const log = (l: string) => say(o.json, l);
+      log(`backend: ${kernels().name} (available: ${availableBackends().join(', ')})`);
+      const data = await openData(corpus, {
+        onProgress: (split, docs) => { if (process.stderr.isTTY && !o.json) process.stderr.write(`\rpreparing ${split}: ${docs} documents`); },
+      });
+      if (process.stderr.isTTY && !o.json) process.stderr.write('\r\x1b[K');
+      if (data.prepared) for (const l of describePrepare(data.prepared)) log(l);
+      const modelConfig = resolveModelConfig({ type: 'lowrank', vocabSize: data.tokenizer.vocabSize });
+      const config = resolveTrainConfig('lowrank', {
+        batchSize: o.batchSize, maxSeconds: o.minutes * 60, seed: o.seed, epochs: 1, logEvery: 10,
+      });
+      const model = createModel(modelConfig, new Rng(o.seed));
+      log(model.summary());
+      const evalSplit = firstDocuments(data.test, o.evalDocs);
+      const before = await evaluate(model, evalSplit, { batchSize: o.batchSize });
+      log(`test loss before training: ${before.loss.toFixed(4)} (${numDocuments(evalSplit)} held-out documents)`);
+      log(`training for ${o.minutes} min at batch ${o.batchSize} ...`);
+      const r = await train({
+        model, modelConfig, config, train: data.train, test: evalSplit, outDir: o.out,
+        tokenizerJson: data.tokenizer.toJSON(), extraConfig: { data: corpus },
+        onEvent: (e) => {
+          if (e.kind === 'step' && e.log) log(`  step ${e.step} loss ${e.avgLoss.toFixed(4)} (${Math.round(e.tokensPerSecond)} tokens/s)`);
+        },
+      });
+      const rng = new Rng(o.seed);
+      const samples: string[] = [];
+      const start = promptIds(data.tokenizer, o.prompt);
+      for (let s = 0; s < o.samples; s++) {
+        const ids = [...start, ...generateIds(model, start, { maxNewTokens: 30, rng })];
+        samples.push(data.tokenizer.decode(ids));
+      }
+      const report = {
+        backend: kernels().name, runDir: o.out, parameters: model.numParameters(), steps: r.steps, tokens: r.tokens,
+        seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, trainLoss: r.trainLoss, testLossBefore: before.loss,
+        testLoss: r.testLoss, evalDocuments: numDocuments(evalSplit), prompt: o.prompt, samples,
+      };
+      if (o.json) {
+        printJson(report);
+        return;
+      }
+      log('');
+      log(`trained ${r.steps} steps (${r.tokens.toLocaleString('en-US')} tokens) in ${formatDuration(r.seconds)}, ${Math.round(r.tokensPerSecond)} tokens/s`);
+      log(`train loss ${r.trainLoss.toFixed(4)}; test loss ${before.loss.toFixed(4)} → ${(r.testLoss ?? Number.NaN).toFixed(4)} on ${numDocuments(evalSplit)} held-out documents`);
+      log(`samples for "${o.prompt}":`);
+      for (const s of samples) log(`  ${s}`);
+      log(`run saved in ${o.out}; next: slm eval --model ${o.out} --data ${corpus}, slm generate --model ${o.out} --prompt "..."`);
+      log(`model: ${join(o.out, 'model.safetensors')}`);
+    });
+}

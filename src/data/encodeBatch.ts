@@ -1,0 +1,45 @@
+/**
+ * Tokenizes a batch of documents into flat ids plus per-document lengths, counting unknown
+ * tokens and truncations. Shared by the main thread and the tokenize workers.
+ */
+import type { Tokenizer } from '../tokenizer/types.js';
+
+export interface EncodeRequest {
+  seq: number;
+  texts: string[];
+}
+
+export interface EncodeResult {
+  seq: number;
+  ids: Uint32Array;
+  lengths: Int32Array;
+  unknown: number;
+  truncated: number;
+}
+
+export function encodeBatch(tokenizer: Tokenizer, req: EncodeRequest, maxTokens: number): EncodeResult {
+  const parts: number[][] = [];
+  let total = 0;
+  let unknown = 0;
+  let truncated = 0;
+  const unk = tokenizer.unkId;
+  for (const text of req.texts) {
+    let ids = tokenizer.encode(text, { maxLength: Infinity }).ids;
+    if (ids.length > maxTokens) {
+      truncated++;
+      ids = tokenizer.encode(text, { maxLength: maxTokens }).ids;
+    }
+    if (unk !== undefined) for (const id of ids) if (id === unk) unknown++;
+    parts.push(ids);
+    total += ids.length;
+  }
+  const flat = new Uint32Array(total);
+  const lengths = new Int32Array(parts.length);
+  let o = 0;
+  parts.forEach((p, i) => {
+    flat.set(p, o);
+    o += p.length;
+    lengths[i] = p.length;
+  });
+  return { seq: req.seq, ids: flat, lengths, unknown, truncated };
+}

@@ -1,0 +1,90 @@
+/**
+ * The `slm` command as a user runs it: prepare → train → eval → generate on a tiny corpus, the
+ * JSON outputs' keys, and bad inputs that must fail with a clear message and exit code 1.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { makeTinyCorpus } from './helpers/tinyCorpus.js';
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'slm-cli-'));
+const tiny = makeTinyCorpus(80, 16);
+
+function slm(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(r: { code: number; stdout: string; stderr: string }): Record<string, unknown> {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+describe('slm end to end', () => {
+  const store = join(work, 'store');
+  const run = join(work, 'run');
+  test('prepare, train, eval and generate', () => {
+    const p = json(slm('prepare', '--input', tiny.dir, '--tokenizer', tiny.vocabPath, '--lowercase', '--out', store, '--json'));
+    assert.equal((p.train as { documents: number }).documents, 80);
+    const again = json(slm('prepare', '--input', tiny.dir, '--tokenizer', tiny.vocabPath, '--lowercase', '--out', store, '--json'));
+    assert.equal(again.reused, true, 'unchanged inputs and options reuse the store');
+    const t = json(slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '8', '--batch-size', '8', '--max-steps', '12', '--lr', '0.02', '--out', run, '--json'));
+    for (const k of ['trainLoss', 'testLoss', 'steps', 'tokens', 'seconds', 'tokensPerSecond']) assert.ok(k in t, `train --json lacks ${k}`);
+    assert.equal(t.steps, 12);
+    const e = json(slm('eval', '--model', run, '--data', store, '--json'));
+    for (const k of ['loss', 'perplexity', 'bitsPerToken', 'tokens']) assert.ok(typeof e[k] === 'number', `eval --json lacks ${k}`);
+    assert.ok(Math.abs((e.loss as number) - (t.testLoss as number)) < 1e-4, 'eval matches the test loss training reported');
+    const g1 = json(slm('generate', '--model', run, '--prompt', 'the cat', '--prompt', 'a big', '--num-samples', '2', '--seed', '7', '--json'));
+    const g2 = json(slm('generate', '--model', run, '--prompt', 'the cat', '--prompt', 'a big', '--num-samples', '2', '--seed', '7', '--json'));
+    const samples = g1.samples as { prompt: string; text: string; ids: number[] }[];
+    assert.equal(samples.length, 4);
+    assert.ok(samples[0]!.text.startsWith('the cat'));
+    assert.deepEqual(g1, g2, 'the same seed gives the same text');
+  });
+
+  test('a folder with train.txt/test.txt trains directly (prepared on the fly)', () => {
+    const t = json(slm('train', '--data', tiny.dir, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '16', '--max-steps', '2', '--out', join(work, 'run-dir'), '--json'));
+    assert.equal(t.steps, 2);
+  });
+
+  test('bad inputs fail with a message that names the problem', () => {
+    const empty = join(work, 'empty-run');
+    mkdirSync(empty, { recursive: true });
+    let r = slm('eval', '--model', empty, '--data', store);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no checkpoint in .*empty-run: model\.safetensors is missing/);
+
+    r = slm('generate', '--model', run, '--prompt', '☃☃☃');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /only unknown tokens/);
+
+    // A store made with another vocabulary does not fit the model.
+    const vocab2 = join(work, 'vocab2.txt');
+    writeFileSync(vocab2, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'the', 'cat', '.'].join('\n') + '\n');
+    const store2 = join(work, 'store2');
+    json(slm('prepare', '--input', tiny.dir, '--tokenizer', vocab2, '--out', store2, '--json'));
+    r = slm('eval', '--model', run, '--data', store2);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /tokenizer has 7 tokens but the model .* was built for \d+/);
+
+    r = slm('train', '--data', store, '--model', 'lowrank', '--out', run);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already holds a run[\s\S]*--resume/);
+
+    r = slm('train', '--data', store, '--model', 'bigram', '--out', join(work, 'x'));
+    assert.match(r.stderr, /unknown model type "bigram"[\s\S]*markov, lowrank, transformer/);
+
+    r = slm('prepare', '--input', join(work, 'missing.txt'), '--out', join(work, 'y'));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not found/);
+
+    r = slm('train', '--data', store, '--model', 'lowrank', '--lr', 'fast', '--out', join(work, 'z'));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--lr must be a positive number, got 'fast'/);
+  });
+});
