@@ -9,7 +9,7 @@ import { Dropout, Embedding, Linear, Sequential } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { LanguageModel } from './model.js';
+import type { FusedHead, LanguageModel } from './model.js';
 
 export interface MarkovConfig {
   type: 'markov';
@@ -29,6 +29,10 @@ export class MarkovChain extends Module implements LanguageModel {
 
   forward(ids: Tensor): Tensor {
     return this.tLogits.forward(ids); // (B,T,V)
+  }
+
+  fusedHead(): FusedHead {
+    return { kind: 'table', table: this.tLogits.weight };
   }
 }
 
@@ -55,5 +59,10 @@ export class MarkovChainLowRank extends Module implements LanguageModel {
 
   forward(ids: Tensor): Tensor {
     return this.tLogits.forward(ids); // (B,T,d) → (B,T,V)
+  }
+
+  fusedHead(): FusedHead {
+    const [emb, drop, out] = this.tLogits.layers as [Embedding, Dropout, Linear];
+    return { kind: 'linear', hidden: (ids) => drop.forward(emb.forward(ids)), weight: out.weight, bias: null };
   }
 }

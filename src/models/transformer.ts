@@ -14,7 +14,7 @@ import { Module } from '../nn/module.js';
 import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { LanguageModel } from './model.js';
+import type { FusedHead, LanguageModel } from './model.js';
 
 export interface TransformerConfig {
   type: 'transformer';
@@ -111,6 +111,20 @@ export class Transformer extends Module implements LanguageModel {
 
   /** ids (B,T), mask (B,T) or null → logits (B,T,V). */
   forward(ids: Tensor, mask: Tensor | null = null): Tensor {
+    const x = this.hidden(ids, mask); // (B,T,C)
+    if (this.head) return this.head.forward(x); // (B,T,V)
+    return F.matmul(x, this.tokEmb.weight, { transB: true }); // tied: x @ tok_emb^T
+  }
+
+  fusedHead(): FusedHead {
+    return {
+      kind: 'linear', hidden: (ids, mask) => this.hidden(ids, mask),
+      weight: this.head ? this.head.weight : this.tokEmb.weight, bias: this.head ? this.head.bias : null,
+    };
+  }
+
+  /** ids (B,T), mask (B,T) or null → the last hidden state (B,T,C), before the output layer. */
+  hidden(ids: Tensor, mask: Tensor | null = null): Tensor {
     if (ids.ndim !== 2) throw new ShapeError(`Transformer.forward: ids must be (B, T), got ${formatShape(ids.shape)}`);
     const T = ids.shape[1]!;
     if (T > this.config.maxLen) {
@@ -121,7 +135,6 @@ export class Transformer extends Module implements LanguageModel {
     let x = this.drop.forward(F.add(this.tokEmb.forward(ids), this.posEmb.forward(pos))); // (B,T,C)
     for (const b of this.blocks) x = b.forward(x, mask);
     if (this.lnF) x = this.lnF.forward(x);
-    if (this.head) return this.head.forward(x); // (B,T,V)
-    return F.matmul(x, this.tokEmb.weight, { transB: true }); // tied: x @ tok_emb^T
+    return x;
   }
 }

@@ -11,3 +11,4 @@ export {
 export { layerNorm } from './layernorm.js';
 export { gelu } from './gelu.js';
 export { causalAttention } from './attention.js';
+export { linearCrossEntropy, embeddingCrossEntropy } from './fusedLoss.js';

@@ -1,7 +1,7 @@
 /**
  * Memory planning before step 0: an estimate of peak memory (parameters, gradients, AdamW's two
- * moments, activations of one micro-batch) and the micro-batch size that keeps the largest
- * activation, the (rows, T, V) logits and their gradient, inside a budget. Micro-batching changes
+ * moments, activations of one micro-batch) and the micro-batch size that keeps activations inside
+ * a budget (the transformer's attention maps grow with T²). Micro-batching changes
  * nothing in the result: the loss of each micro-batch is divided by the whole batch's token count,
  * so the gradients add up to the whole batch's.
  */
@@ -18,24 +18,36 @@ export interface MemoryEstimate {
   microRows: number;
 }
 
-/** Bytes of activations kept for backward per batch row of T positions. */
+/**
+ * Bytes of activations kept for backward per batch row of T positions. The output layer is fused
+ * with the loss (ops/fusedLoss.ts), so no (T,V) logits appear here; see `headBytes`.
+ */
 export function activationBytesPerRow(c: ModelConfig, T: number): number {
-  const logits = 2 * T * c.vocabSize * 4; // logits and their gradient
   switch (c.type) {
     case 'markov':
-      return logits;
+      return 3 * T * 4; // ids, targets, selected rows
     case 'lowrank':
-      return logits + 3 * 2 * T * c.embedDim * 4; // embedding, dropout output, and their gradients
+      return 3 * 2 * T * c.embedDim * 4; // embedding, dropout output, gathered rows, and their gradients
     case 'transformer': {
       const C = c.embedDim;
       // per block: q,k,v,attn out, proj, 2 residual sums, 2 LN outputs (9 C) + MLP 4C×2 + output C,
       // each with a gradient; attention probabilities (H,T,T) kept for backward, and their grad.
       const perBlock = 2 * T * (18 * C) * 4 + 2 * c.heads * T * T * 4;
-      return logits + c.layers * perBlock + 4 * T * C * 4;
+      return c.layers * perBlock + 6 * T * C * 4;
     }
     default:
       throw new ConfigError(`unknown model type '${(c satisfies never as { type: string }).type}'`);
   }
+}
+
+/**
+ * Bytes the fused output layer needs besides the rows: one chunk of logits (about 16 MB) and the
+ * output weight's gradient, or for the Markov table one gradient row per distinct input token.
+ */
+export function headBytes(c: ModelConfig, batchTokens: number): number {
+  const chunk = 16 << 20;
+  if (c.type === 'markov') return chunk + Math.min(c.vocabSize, batchTokens) * c.vocabSize * 4;
+  return chunk + c.vocabSize * c.embedDim * 4;
 }
 
 /** Rows per micro-batch so one micro-batch's activations fit `budgetBytes` (at least 1). */
@@ -47,7 +59,7 @@ export function chooseMicroRows(c: ModelConfig, batchSize: number, T: number, bu
 export function estimateMemory(c: ModelConfig, batchSize: number, T: number, budgetBytes: number): MemoryEstimate {
   const p = countParameters(c) * 4;
   const microRows = chooseMicroRows(c, batchSize, T, budgetBytes);
-  const activations = microRows * activationBytesPerRow(c, T);
+  const activations = microRows * activationBytesPerRow(c, T) + headBytes(c, microRows * T);
   const est = { parameters: p, gradients: p, optimizer: 2 * p, activations, total: 0, microRows };
   est.total = est.parameters + est.gradients + est.optimizer + est.activations;
   return est;

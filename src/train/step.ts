@@ -7,7 +7,10 @@
 import type { StepBatch } from '../data/batches.js';
 import type { LanguageModel } from '../models/model.js';
 import { maskedCrossEntropy } from '../ops/crossentropy.js';
-import { narrow } from '../ops/shape.js';
+import { embedding } from '../ops/embedding.js';
+import { embeddingCrossEntropy, linearCrossEntropy } from '../ops/fusedLoss.js';
+import { narrow, reshape } from '../ops/shape.js';
+import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/autograd.js';
 
 export interface BatchLoss {
@@ -29,10 +32,9 @@ export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, 
     let any = false;
     for (const m of mask.data) if (m !== 0) { any = true; break; }
     if (!any) continue;
-    const go = () => {
-      const logits = model.forward(part(b.inputs), part(b.inputMask)); // (n,T,V)
-      return maskedCrossEntropy(logits, part(b.targets), mask, { divisor: b.tokens });
-    };
+    const go = () => model.fusedHead
+      ? fusedLoss(model, part(b.inputs), part(b.inputMask), part(b.targets), mask, b.tokens)
+      : maskedCrossEntropy(model.forward(part(b.inputs), part(b.inputMask)), part(b.targets), mask, { divisor: b.tokens });
     if (train) {
       const l = go();
       l.backward();
@@ -42,4 +44,32 @@ export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, 
     }
   }
   return { loss, tokens: b.tokens };
+}
+
+/**
+ * The loss through the model's fused head, over real positions only: padding rows are dropped
+ * before the output layer, so they cost no vocabulary-sized work at all.
+ */
+function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targets: Tensor, mask: Tensor, divisor: number): Tensor {
+  const M = mask.data;
+  let n = 0;
+  for (let i = 0; i < M.length; i++) if (M[i] !== 0) n++;
+  const rows = new Int32Array(n); // flat (b*T + t) positions of real targets
+  const tsel = new Int32Array(n);
+  for (let i = 0, j = 0; i < M.length; i++) {
+    if (M[i] === 0) continue;
+    rows[j] = i;
+    tsel[j++] = targets.data[i]!;
+  }
+  const head = model.fusedHead!();
+  const tgt = new Tensor(tsel, [n]);
+  if (head.kind === 'table') {
+    const ids = new Int32Array(n);
+    for (let j = 0; j < n; j++) ids[j] = inputs.data[rows[j]!]!;
+    return embeddingCrossEntropy(new Tensor(ids, [n]), head.table, tgt, divisor);
+  }
+  const h = head.hidden(inputs, inputMask); // (B,T,C)
+  const C = h.shape[h.ndim - 1]!;
+  const hsel = embedding(new Tensor(rows, [n]), reshape(h, [-1, C])); // (n,C): gather real rows
+  return linearCrossEntropy(hsel, head.weight, head.bias, tgt, divisor);
 }

@@ -1,0 +1,148 @@
+/**
+ * Fused output layer + cross-entropy: the loss of `h @ W^T (+ b)` against targets without ever
+ * holding the (N,V) logits. Rows are processed in chunks: logits of a chunk (rows,V) by sgemm,
+ * their logsumexp and loss, then — since the upstream gradient of a scalar loss is known up to a
+ * factor — the chunk's logit gradient w_r (softmax - onehot) in place, gh = dlogits @ W and
+ * gW += dlogits^T @ h, all before the next chunk. Backward only scales those by the upstream
+ * gradient. Memory is O(chunk·V) instead of O(N·V); compute equals forward + backward of the
+ * unfused layers. `embeddingCrossEntropy` does the same for the Markov chain, whose logits are rows
+ * of its table.
+ */
+import { kernels } from '../backend/index.js';
+import { accumulateGrad, isGradEnabled, record } from '../tensor/autograd.js';
+import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
+import { releaseBuffer, takeBuffer } from '../tensor/pool.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** Rows per chunk: enough for sgemm efficiency, few enough that chunk·V floats stay near 16 MB. */
+function chunkRows(V: number): number {
+  return Math.max(16, Math.min(1024, Math.floor((4 << 20) / Math.max(1, V))));
+}
+
+function checkTargets(op: string, targets: Tensor, N: number, V: number): Int32Array {
+  const T = targets.i32(`${op} targets`);
+  if (T.length !== N) throw new ShapeError(`${op}: ${T.length} targets for ${N} rows`);
+  for (let i = 0; i < N; i++) {
+    const t = T[i]!;
+    if (t >= V || t < -1) throw new ShapeError(`${op}: target ${t} at row ${i} is outside the vocabulary of ${V}`);
+  }
+  return T;
+}
+
+/**
+ * sum over rows r with target >= 0 of CE(h_r @ W^T + b, target_r), divided by `divisor`.
+ * h (N,C), W (V,C), b (V) or null, targets (N) int32 (-1: skip the row). Returns a scalar.
+ */
+export function linearCrossEntropy(h: Tensor, W: Tensor, b: Tensor | null, targets: Tensor, divisor: number): Tensor {
+  if (h.ndim !== 2 || W.ndim !== 2 || h.shape[1] !== W.shape[1]) {
+    throw new ShapeError(`linearCrossEntropy: hidden ${formatShape(h.shape)} does not fit weight ${formatShape(W.shape)}`);
+  }
+  if (!(divisor > 0)) throw new ConfigError(`linearCrossEntropy: divisor must be > 0, got ${divisor}`);
+  const [N, C] = h.shape as [number, number];
+  const V = W.shape[0]!;
+  if (b && b.size !== V) throw new ShapeError(`linearCrossEntropy: bias ${formatShape(b.shape)} does not fit ${V} outputs`);
+  const tg = checkTargets('linearCrossEntropy', targets, N, V);
+  const H = h.f32('hidden');
+  const Wd = W.f32('weight');
+  const Bd = b ? b.f32('bias') : null;
+  const k = kernels();
+  const wantGrad = isGradEnabled() && (h.requiresGrad || W.requiresGrad || (b?.requiresGrad ?? false));
+  const gh = wantGrad && h.requiresGrad ? takeBuffer(N * C) : null;
+  const gW = wantGrad && W.requiresGrad ? takeBuffer(V * C).fill(0) : null;
+  const gb = wantGrad && b?.requiresGrad ? new Float32Array(V) : null;
+  const R = chunkRows(V);
+  const logits = takeBuffer(R * V);
+  const loss = new Float32Array(R);
+  const lse = new Float32Array(R);
+  const w = new Float32Array(R).fill(1 / divisor);
+  let total = 0;
+  for (let r0 = 0; r0 < N; r0 += R) {
+    const n = Math.min(R, N - r0);
+    const hc = H.subarray(r0 * C, (r0 + n) * C);
+    const tc = tg.subarray(r0, r0 + n);
+    const lc = logits.subarray(0, n * V);
+    k.sgemm(false, true, n, V, C, hc, Wd, lc, false); // (n,V) = hc (n,C) @ W^T
+    if (Bd) k.addBroadcast(lc, Bd, lc, n, V);
+    k.crossEntropyForward(lc, tc, loss, lse, n, V);
+    for (let i = 0; i < n; i++) total += loss[i]!;
+    if (!wantGrad) continue;
+    k.crossEntropyBackward(lc, tc, lse, w, lc, n, V, false); // dlogits in place; skipped rows zero
+    if (gh) k.sgemm(false, false, n, C, V, lc, Wd, gh.subarray(r0 * C, (r0 + n) * C), false); // (n,C)
+    if (gW) k.sgemm(true, false, V, C, n, lc, hc, gW, true); // (V,C) += dlogits^T @ hc
+    if (gb) k.sumRows(lc, gb, n, V, true);
+  }
+  releaseBuffer(logits);
+  const out = new Tensor(Float32Array.of(total / divisor), []);
+  const saved = [gh, gW].filter((x): x is Float32Array => x !== null);
+  return record(out, {
+    op: 'linearCrossEntropy',
+    parents: b ? [h, W, b] : [h, W],
+    saved,
+    backward: (g) => {
+      const s = g[0]!;
+      if (gh) accumulateGrad(h, (dst, acc) => k.axpy(s, gh, dst, acc));
+      if (gW) accumulateGrad(W, (dst, acc) => k.axpy(s, gW, dst, acc));
+      if (gb && b) accumulateGrad(b, (dst, acc) => k.axpy(s, gb, dst, acc));
+    },
+  });
+}
+
+/**
+ * The Markov chain's loss: logits of token r are row ids[r] of table (V,V). Sum of CE over rows
+ * with target >= 0, divided by `divisor`; the gradient scatters into the rows that were used.
+ */
+export function embeddingCrossEntropy(ids: Tensor, table: Tensor, targets: Tensor, divisor: number): Tensor {
+  const I = ids.i32('ids');
+  const Wd = table.f32('table');
+  if (table.ndim !== 2) throw new ShapeError(`embeddingCrossEntropy: table must be (V, V), got ${formatShape(table.shape)}`);
+  if (!(divisor > 0)) throw new ConfigError(`embeddingCrossEntropy: divisor must be > 0, got ${divisor}`);
+  const [Vin, V] = table.shape as [number, number];
+  const N = I.length;
+  const tg = checkTargets('embeddingCrossEntropy', targets, N, V);
+  for (let i = 0; i < N; i++) {
+    if (I[i]! < 0 || I[i]! >= Vin) throw new ShapeError(`embeddingCrossEntropy: id ${I[i]} at row ${i} is outside the table's ${Vin} rows`);
+  }
+  const k = kernels();
+  const wantGrad = isGradEnabled() && table.requiresGrad;
+  const R = chunkRows(V);
+  const rows = takeBuffer(R * V);
+  const loss = new Float32Array(R);
+  const lse = new Float32Array(R);
+  const w = new Float32Array(R).fill(1 / divisor);
+  // Gradient rows per (input id, chunk) are scattered straight into a sparse map of table rows.
+  const gRows = new Map<number, Float32Array>();
+  let total = 0;
+  for (let r0 = 0; r0 < N; r0 += R) {
+    const n = Math.min(R, N - r0);
+    const ic = I.subarray(r0, r0 + n);
+    const tc = tg.subarray(r0, r0 + n);
+    const lc = rows.subarray(0, n * V);
+    k.embeddingForward(ic, Wd, lc, V);
+    k.crossEntropyForward(lc, tc, loss, lse, n, V);
+    for (let i = 0; i < n; i++) total += loss[i]!;
+    if (!wantGrad) continue;
+    k.crossEntropyBackward(lc, tc, lse, w, lc, n, V, false);
+    for (let i = 0; i < n; i++) {
+      if (tc[i]! < 0) continue;
+      let gr = gRows.get(ic[i]!);
+      if (!gr) {
+        gr = new Float32Array(V);
+        gRows.set(ic[i]!, gr);
+      }
+      k.axpy(1, lc.subarray(i * V, (i + 1) * V), gr, true);
+    }
+  }
+  releaseBuffer(rows);
+  const out = new Tensor(Float32Array.of(total / divisor), []);
+  return record(out, {
+    op: 'embeddingCrossEntropy',
+    parents: [table],
+    backward: (g) => {
+      const s = g[0]!;
+      accumulateGrad(table, (dst, acc) => {
+        if (!acc) dst.fill(0);
+        for (const [id, gr] of gRows) k.axpy(s, gr, dst.subarray(id * V, (id + 1) * V), true);
+      });
+    },
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * The fused output-layer losses: finite-difference gradients, equality with the unfused path
+ * (logits then masked cross-entropy) for every model type, and chunking over many rows.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { paddedBatches, shiftBatch } from '../src/data/batches.js';
+import type { TokenSplit } from '../src/data/store.js';
+import { createModel, resolveModelConfig } from '../src/models/registry.js';
+import { embeddingCrossEntropy, linear, linearCrossEntropy, maskedCrossEntropy } from '../src/ops/index.js';
+import { Rng } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { runBatch } from '../src/train/step.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { assertClose, gradcheck, randnLeaf } from './helpers/gradcheck.js';
+
+function targets(n: number, V: number, rng: Rng, skip = true): Tensor {
+  return new Tensor(Int32Array.from({ length: n }, (_, i) => (skip && i % 4 === 3 ? -1 : rng.int(V))), [n]);
+}
+
+function split(docs: number[][], V: number): TokenSplit {
+  const flat = docs.flat();
+  const offsets = new Float64Array(docs.length + 1);
+  docs.forEach((d, i) => { offsets[i + 1] = offsets[i]! + d.length; });
+  return { ids: Uint32Array.from(flat), offsets, vocabSize: V };
+}
+
+describeEachBackend('fused losses', () => {
+  test('linearCrossEntropy gradients by finite differences, with and without bias', () => {
+    const rng = new Rng(1);
+    for (const [N, C, V] of [[1, 1, 2], [7, 5, 13], [9, 3, 33]] as const) {
+      const t = targets(N, V, rng);
+      gradcheck(([h, W, b]) => linearCrossEntropy(h!, W!, b!, t, 3), [randnLeaf([N, C], rng), randnLeaf([V, C], rng), randnLeaf([V], rng)], {}, `N=${N} C=${C} V=${V}`);
+      gradcheck(([h, W]) => linearCrossEntropy(h!, W!, null, t, 2), [randnLeaf([N, C], rng), randnLeaf([V, C], rng)], {}, `no bias N=${N}`);
+    }
+  });
+
+  test('embeddingCrossEntropy gradients by finite differences; repeated ids accumulate', () => {
+    const rng = new Rng(2);
+    const V = 11;
+    const ids = Tensor.int([3, 3, 0, 10, 3, 5, 10]);
+    const t = targets(7, V, rng);
+    gradcheck(([W]) => embeddingCrossEntropy(ids, W!, t, 4), [randnLeaf([V, V], rng)]);
+  });
+
+  test('linearCrossEntropy equals linear + crossEntropy over many chunks (V small, N large)', () => {
+    const rng = new Rng(3);
+    const [N, C, V] = [5000, 4, 9]; // chunk rows are capped at 1024: five chunks
+    const h = randnLeaf([N, C], rng);
+    const W = randnLeaf([V, C], rng);
+    const t = targets(N, V, rng);
+    const fused = linearCrossEntropy(h, W, null, t, N);
+    fused.backward();
+    const gh = Float32Array.from(h.grad!.f32());
+    const gW = Float32Array.from(W.grad!.f32());
+    h.grad = null;
+    W.grad = null;
+    const mask = new Tensor(Int32Array.from(t.data, (x) => (x < 0 ? 0 : 1)), [N]);
+    const tt = new Tensor(Int32Array.from(t.data, (x) => Math.max(0, x)), [N]);
+    const plain = maskedCrossEntropy(linear(h, W), tt, mask, { divisor: N });
+    plain.backward();
+    assert.ok(Math.abs(fused.item() - plain.item()) < 1e-5 * plain.item());
+    assertClose(gh, h.grad!.f32(), { rtol: 1e-4, atol: 1e-7 }, 'grad h');
+    assertClose(gW, W.grad!.f32(), { rtol: 1e-4, atol: 1e-6 }, 'grad W');
+  });
+
+  for (const cfg of [
+    { type: 'markov', vocabSize: 23 },
+    { type: 'lowrank', vocabSize: 23, embedDim: 6, dropout: 0 },
+    { type: 'transformer', vocabSize: 23, embedDim: 8, heads: 2, layers: 2, maxLen: 16, dropout: 0, variant: 'post-ln' },
+    { type: 'transformer', vocabSize: 23, embedDim: 8, heads: 2, layers: 1, maxLen: 16, dropout: 0, variant: 'pre-ln', tieWeights: true },
+  ]) {
+    test(`${cfg.type}${'variant' in cfg ? ` ${cfg.variant}` : ''}: the fused loss and gradients equal logits + masked cross-entropy`, () => {
+      const model = createModel(resolveModelConfig(cfg), new Rng(4));
+      const docs = [[1, 5, 6, 7, 8, 2], [1, 9, 2], [1, 10, 11, 12, 13, 14, 15, 2]];
+      const [b] = [...paddedBatches(split(docs, 23), { batchSize: 3 })];
+      const sb = shiftBatch(b!);
+      const fused = runBatch(model, sb, 3, true);
+      const gFused = model.parameters().map((p) => Float32Array.from(p.grad!.f32()));
+      model.zeroGrad();
+      const loss = maskedCrossEntropy(model.forward(sb.inputs, sb.inputMask), sb.targets, sb.mask);
+      loss.backward();
+      assert.ok(Math.abs(fused.loss - loss.item()) < 1e-5 * loss.item(), `loss ${fused.loss} vs ${loss.item()}`);
+      model.namedParameters().forEach(([name, p], i) => assertClose(gFused[i]!, p.grad!.f32(), { rtol: 1e-4, atol: 1e-6 }, name));
+    });
+  }
+});
