@@ -58,6 +58,7 @@ describe('notebook prompt (shared vocab.txt)', () => {
     assert.equal(tok.decode(enc.ids), 'we compared the prevalence of');
     assert.equal(tok.decode(enc.ids, { skipSpecialTokens: false }), '[CLS] we compared the prevalence of [SEP]');
     assert.deepEqual([tok.vocabSize, tok.padId, tok.unkId, tok.clsId, tok.sepId, tok.maskId], [28996, 0, 100, 101, 102, 103]);
+    assert.deepEqual([tok.bosId, tok.eosId], [101, 102]); // what encode puts around the text
   });
   test('cased mode keeps the capital', { skip }, async () => {
     const tok = await loadTokenizer(sharedVocab, { lowercase: false });

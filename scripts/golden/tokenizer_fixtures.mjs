@@ -51,6 +51,7 @@ const edgeCases = [
     `a${String.fromCodePoint(0x2b920)}b a${String.fromCodePoint(0x2ceaf)}b a${String.fromCodePoint(0x2ceb0)}b 豈x`,
   'a\u0000b\u0001c\u0085d\u200be\ufeff f\tg\nh\ri\u000bj\u000ck\u001fl\u00adm\u2028n\u3000o\u180ep\u0600q',
   'x'.repeat(100), 'y'.repeat(101), 'pneumonoultramicroscopicsilicovolcanoconiosis'.repeat(3), 'é'.repeat(101),
+  'é'.repeat(100), 'e\u0301'.repeat(60), '😀'.repeat(60), 'ab😀'.repeat(30), `x${'𝔘'.repeat(99)}`,
   '😀 👍🏽 🇺🇸 ❤️ 👨‍👩‍👧 smile😀face', '!!!???...,,,;;;---((([[[{{{', '«quote» “smart” ‘single’ — – … ¿qué? ¡sí!',
   '5 mg/kg, 10μg, 37°C, 1.5×10^6 cells/mL, p<0.05, ±2.3%, 10 µm, ½ dose, x² Ⅻ, 2.5-3.0 mmol/L, 1,000,000',
   '[CLS] [SEP] [MASK] text [UNK] [PAD] [cls] x[SEP]y', 'lone \ud800 surrogate \udfff end', 'unassigned \u0378 and \uffff here',

@@ -101,6 +101,14 @@ export interface Kernels {
   adamwStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number,
     beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;
 
+  /**
+   * adamwStep over a (R,C) parameter whose gradient is row-sparse: `g` (n,C) holds the gradient
+   * rows `rows` (n, sorted, distinct); every other row has gradient 0 and is still updated (decay,
+   * moments, step), so the result equals adamwStep on the dense gradient.
+   */
+  adamwStepRows?(p: Float32Array, m: Float32Array, v: Float32Array, rows: Int32Array, g: Float32Array, C: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;
+
   /** Sum of squares of x, in double precision (for global-norm clipping). */
   sumSquares(x: Float32Array): number;
 }

@@ -25,6 +25,8 @@ export class MarkovChain extends Module implements LanguageModel {
     this.tLogits = this.child('t_logits', new Embedding(config.vocabSize, config.vocabSize, rng));
     const w = this.tLogits.weight.f32();
     for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
+    // A batch touches a few thousand of the V rows: keep the gradient row-sparse (no V × V buffer).
+    this.tLogits.weight.sparseGrad = true;
   }
 
   forward(ids: Tensor): Tensor {

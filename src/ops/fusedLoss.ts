@@ -9,7 +9,7 @@
  * of its table.
  */
 import { kernels } from '../backend/index.js';
-import { accumulateGrad, isGradEnabled, record } from '../tensor/autograd.js';
+import { accumulateGrad, accumulateRowGrad, isGradEnabled, record } from '../tensor/autograd.js';
 import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
 import { releaseBuffer, takeBuffer } from '../tensor/pool.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -137,12 +137,6 @@ export function embeddingCrossEntropy(ids: Tensor, table: Tensor, targets: Tenso
   return record(out, {
     op: 'embeddingCrossEntropy',
     parents: [table],
-    backward: (g) => {
-      const s = g[0]!;
-      accumulateGrad(table, (dst, acc) => {
-        if (!acc) dst.fill(0);
-        for (const [id, gr] of gRows) k.axpy(s, gr, dst.subarray(id * V, (id + 1) * V), true);
-      });
-    },
+    backward: (g) => accumulateRowGrad(table, gRows, g[0]!),
   });
 }

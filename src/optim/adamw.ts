@@ -3,6 +3,7 @@
  * weight decay 0.01, bias correction. Moments are allocated on a parameter's first update.
  */
 import { kernels } from '../backend/index.js';
+import { adamwStepRows } from '../backend/reference/adamw.js';
 import { ConfigError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
@@ -38,11 +39,17 @@ export class AdamW extends Optimizer {
     const bc1 = 1 - this.beta1 ** this.stepCount;
     const bc2 = 1 - this.beta2 ** this.stepCount;
     this.params.forEach((p, i) => {
-      if (!p.gradLive || !p.gradData) return;
+      const rg = p.rowGrad;
+      if (!rg && (!p.gradLive || !p.gradData)) return;
       const st = this.state[i]!;
       const m = (st.expAvg ??= new Float32Array(p.size));
       const v = (st.expAvgSq ??= new Float32Array(p.size));
-      k.adamwStep(p.f32(), p.gradData, m, v, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+      if (rg) {
+        const C = p.shape[p.ndim - 1]!;
+        (k.adamwStepRows ?? adamwStepRows)(p.f32(), m, v, rg.rows, rg.values, C, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+        return;
+      }
+      k.adamwStep(p.f32(), p.gradData!, m, v, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
     });
   }
 }

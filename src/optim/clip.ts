@@ -9,7 +9,10 @@ import type { Tensor } from '../tensor/tensor.js';
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
   const k = kernels();
   const grads: Float32Array[] = [];
-  for (const p of params) if (p.gradLive && p.gradData) grads.push(p.gradData);
+  for (const p of params) {
+    if (p.rowGrad) grads.push(p.rowGrad.values);
+    else if (p.gradLive && p.gradData) grads.push(p.gradData);
+  }
   let sq = 0;
   for (const g of grads) sq += k.sumSquares(g);
   const norm = Math.sqrt(sq);

@@ -31,6 +31,7 @@ export class SGD extends Optimizer {
     this.stepCount++;
     const { lr, momentum: mu, weightDecay: wd, nesterov } = this;
     this.params.forEach((p, i) => {
+      if (p.rowGrad) void p.grad; // SGD updates densely: materialise a row-sparse gradient
       const g = p.gradLive ? p.gradData : null;
       if (!g) return;
       const w = p.f32();

@@ -6,7 +6,7 @@
  */
 import { formatShape, GradError, ShapeError } from './errors.js';
 import { releaseBuffer, takeBuffer } from './pool.js';
-import type { GradNode, Tensor } from './tensor.js';
+import { densifyRowGrad, type GradNode, type Tensor } from './tensor.js';
 
 let gradEnabled = true;
 let liveNodes = 0;
@@ -61,6 +61,7 @@ export function record(out: Tensor, node: GradNode): Tensor {
  */
 export function accumulateGrad(t: Tensor, write: (g: Float32Array, accumulate: boolean) => void): void {
   if (!t.requiresGrad) return;
+  if (t.rowGrad) densifyRowGrad(t);
   if (t.gradLive && t.gradData) {
     write(t.gradData, true);
     return;
@@ -89,6 +90,36 @@ export function passGrad(t: Tensor, g: Float32Array, giveAway: () => void): void
     if (acc) for (let i = 0; i < g.length; i++) dst[i]! += g[i]!;
     else dst.set(g);
   });
+}
+
+/**
+ * Adds a row-sparse contribution: `rows` maps a row index to its gradient row (length C). Kept
+ * row-sparse when `t.sparseGrad` is set and no dense gradient is live; otherwise added densely.
+ */
+export function accumulateRowGrad(t: Tensor, rows: ReadonlyMap<number, Float32Array>, scale: number): void {
+  if (!t.requiresGrad) return;
+  const C = t.shape[t.ndim - 1]!;
+  if (!t.sparseGrad || t.gradLive) {
+    accumulateGrad(t, (dst, acc) => {
+      if (!acc) dst.fill(0);
+      for (const [r, g] of rows) {
+        const o = r * C;
+        for (let c = 0; c < C; c++) dst[o + c]! += scale * g[c]!;
+      }
+    });
+    return;
+  }
+  const merged = new Map<number, Float32Array>();
+  if (t.rowGrad) t.rowGrad.rows.forEach((r, i) => merged.set(r, t.rowGrad!.values.slice(i * C, (i + 1) * C)));
+  for (const [r, g] of rows) {
+    const cur = merged.get(r);
+    if (cur) for (let c = 0; c < C; c++) cur[c]! += scale * g[c]!;
+    else merged.set(r, scale === 1 ? g : g.map((x) => x * scale));
+  }
+  const sorted = Int32Array.from(merged.keys()).sort();
+  const values = new Float32Array(sorted.length * C);
+  sorted.forEach((r, i) => values.set(merged.get(r)!, i * C));
+  t.rowGrad = { rows: sorted, values };
 }
 
 function topoOrder(root: Tensor): Tensor[] {

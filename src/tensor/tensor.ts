@@ -23,6 +23,28 @@ export interface GradNode {
   saved?: Float32Array[];
 }
 
+/** A row-sparse gradient: `values` (rows.length, C) for the sorted, distinct `rows`. */
+export interface RowGrad {
+  rows: Int32Array;
+  values: Float32Array;
+}
+
+/** Turns a row-sparse gradient into the dense gradient buffer (the rare path: reading .grad). */
+export function densifyRowGrad(t: Tensor): void {
+  const rg = t.rowGrad;
+  if (!rg) return;
+  t.rowGrad = null;
+  const C = t.shape[t.ndim - 1]!;
+  if (!t.gradData || t.gradData.length !== t.size) t.gradData = new Float32Array(t.size);
+  if (!t.gradLive) t.gradData.fill(0);
+  t.gradLive = true;
+  rg.rows.forEach((r, i) => {
+    const dst = t.gradData!.subarray(r * C, (r + 1) * C);
+    const src = rg.values.subarray(i * C, (i + 1) * C);
+    for (let c = 0; c < C; c++) dst[c]! += src[c]!;
+  });
+}
+
 export function shapeSize(shape: Shape): number {
   let n = 1;
   for (const d of shape) {
@@ -43,6 +65,14 @@ export class Tensor {
   gradData: Float32Array | null = null;
   /** @internal whether gradData holds the current gradient. */
   gradLive = false;
+  /**
+   * @internal a row-sparse gradient (2-D tensors only): zero except the listed rows. Ops that touch
+   * few rows of a huge table (the Markov chain's V × V) produce it when `sparseGrad` is set, and
+   * AdamW applies it without a dense V × V gradient buffer. Exclusive with a live dense gradient.
+   */
+  rowGrad: RowGrad | null = null;
+  /** Let ops store this parameter's gradient row-sparse (see rowGrad). */
+  sparseGrad = false;
   /** @internal the op that produced this tensor (null for leaves and after backward). */
   node: GradNode | null = null;
   /** @internal true once backward has run through this tensor and freed its node. */
@@ -96,12 +126,14 @@ export class Tensor {
 
   /** The gradient accumulated by backward, or null (like torch's .grad). Shares memory. */
   get grad(): Tensor | null {
+    if (this.rowGrad) densifyRowGrad(this);
     if (!this.gradLive || !this.gradData) return null;
     return new Tensor(this.gradData, this.shape);
   }
 
   /** Assigning null clears the gradient but keeps its buffer for reuse; a tensor replaces it. */
   set grad(g: Tensor | null) {
+    this.rowGrad = null;
     if (g === null) {
       this.gradLive = false;
       return;

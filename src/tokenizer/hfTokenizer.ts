@@ -4,8 +4,9 @@
  * `@huggingface/tokenizers` runtime; slmkit adds what it leaves out or gets wrong against the
  * Rust reference: truncation that reserves room for special tokens, the post-processor's special
  * tokens, decoding without the transformers-only clean-up pass (and of an empty id list), id
- * checks, and an exact BERT normalizer (see bertNormalizer.ts). Golden fixtures from the Rust
- * `tokenizers` package hold it to the reference, id for id.
+ * checks, lone surrogates read as U+FFFD (as UTF-8 conversion does), exact normalizers
+ * (normalizers.ts) and a faster exact WordPiece (wordPieceModel.ts). Golden fixtures from the
+ * Rust `tokenizers` package hold it to the reference, id for id.
  */
 import { ConfigError } from '../tensor/errors.js';
 import { exactNormalizer } from './normalizers.js';
@@ -118,8 +119,14 @@ export class HfTokenizer implements Tokenizer {
         out[role] = id;
         continue;
       }
-      const names = role === 'unk' && unkToken !== undefined ? [unkToken] : conventionalNames[role];
-      out[role] = names.map((n) => this.tokenIds.get(n)).find((id) => id !== undefined);
+      // bos/eos: the single token encode puts before/after the text ([CLS]/[SEP] for BERT).
+      const { prefixIds, suffixIds } = this.affixes;
+      if (role === 'bos' && prefixIds.length === 1) out.bos = prefixIds[0];
+      else if (role === 'eos' && suffixIds.length === 1) out.eos = suffixIds[0];
+      else {
+        const names = role === 'unk' && unkToken !== undefined ? [unkToken] : conventionalNames[role];
+        out[role] = names.map((n) => this.tokenIds.get(n)).find((id) => id !== undefined);
+      }
     }
     return out;
   }

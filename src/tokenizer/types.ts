@@ -41,6 +41,11 @@ export interface Tokenizer {
   readonly clsId: number | undefined;
   readonly sepId: number | undefined;
   readonly maskId: number | undefined;
+  /**
+   * The token `encode` puts before / after the text when it adds exactly one there ([CLS] / [SEP]
+   * for BERT, <s> / </s> for slmkit's BPE and character tokenizers), else one named like
+   * <s> / </s> / <|endoftext|>. Generation strips and stops at `eosId`.
+   */
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   /** Every id that `decode` drops when `skipSpecialTokens` is on. */

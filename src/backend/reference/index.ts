@@ -3,7 +3,7 @@
  * definition of what each kernel means; faster backends are tested against it.
  */
 import type { Kernels } from '../kernels.js';
-import { adamwStep } from './adamw.js';
+import { adamwStep, adamwStepRows } from './adamw.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import {
   addBroadcast, axpy, dropoutApply, mulBroadcast, scaleShift, sumRows, sumRowsProduct, sumSquares,
@@ -28,6 +28,6 @@ export const referenceKernels: Kernels = {
   layerNormForward, layerNormBackward,
   geluForward, geluBackward,
   attentionForward, attentionBackward,
-  adamwStep,
+  adamwStep, adamwStepRows,
   sumSquares,
 };
