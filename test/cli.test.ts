@@ -47,6 +47,21 @@ describe('slm end to end', () => {
     assert.deepEqual(g1, g2, 'the same seed gives the same text');
   });
 
+  test('prepare trains a WordPiece, byte-level BPE or character tokenizer on the training split', () => {
+    for (const spec of ['wordpiece:60', 'bpe:300', 'char']) {
+      const out = join(work, `store-${spec.replace(':', '-')}`);
+      const p = json(slm('prepare', '--input', tiny.dir, '--tokenizer', spec, '--out', out, '--json'));
+      assert.ok((p.vocabSize as number) > 10, `${spec}: vocabulary ${p.vocabSize}`);
+      const t = json(slm('tokenize', '--tokenizer', join(out, 'tokenizer.json'), '--text', 'the cat', '--json'));
+      assert.ok((t.ids as number[]).length >= 3, `${spec} tokenizes`); // specials around the words
+      const run = join(work, `run-${spec.replace(':', '-')}`);
+      json(slm('train', '--data', out, '--model', 'lowrank', '--embed-dim', '4', '--max-steps', '2', '--out', run, '--json'));
+      const g = json(slm('generate', '--model', run, '--prompt', 'the cat', '--max-new-tokens', '3', '--json'));
+      const s = (g.samples as { ids: number[] }[])[0]!;
+      assert.equal(s.ids.length, (t.ids as number[]).length - 1 + 3, `${spec}: prompt without its end token, plus 3 new`);
+    }
+  });
+
   test('a folder with train.txt/test.txt trains directly (prepared on the fly)', () => {
     const t = json(slm('train', '--data', tiny.dir, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '16', '--max-steps', '2', '--out', join(work, 'run-dir'), '--json'));
     assert.equal(t.steps, 2);

@@ -24,10 +24,16 @@ interface Opts {
   json?: boolean;
 }
 
+/** The id that ends a document ([SEP] for BERT, </s> for the trained tokenizers). */
+export function endId(tokenizer: Tokenizer): number | undefined {
+  return tokenizer.eosId ?? tokenizer.sepId;
+}
+
 /** Prompt ids the notebook's way: encode with special tokens, drop the trailing [SEP]. */
 export function promptIds(tokenizer: Tokenizer, text: string): number[] {
   const ids = tokenizer.encode(text, { maxLength: Infinity }).ids;
-  if (tokenizer.sepId !== undefined && ids[ids.length - 1] === tokenizer.sepId) ids.pop();
+  const end = endId(tokenizer);
+  if (end !== undefined && ids[ids.length - 1] === end) ids.pop();
   const content = ids.filter((id) => !tokenizer.specialIds.has(id) || id === tokenizer.unkId);
   if (content.length > 0 && content.every((id) => id === tokenizer.unkId)) {
     throw new ConfigError(`the prompt ${JSON.stringify(text)} is only unknown tokens ([UNK]) for this tokenizer`,
@@ -49,7 +55,7 @@ export function registerGenerate(program: Command): void {
     .option('--top-k <k>', 'draw only from the k most likely tokens', parseIntOpt('--top-k', 1))
     .option('--top-p <p>', 'draw only from the most likely tokens up to cumulative probability p', parseNumOpt('--top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'))
     .option('--greedy', 'always take the most likely token')
-    .option('--stop-at-sep', 'stop a sample when it draws [SEP] (end of document)')
+    .option('--stop-at-sep', 'stop a sample when it draws the end-of-document token ([SEP])')
     .option('--seed <n>', 'seed of the draws', parseIntOpt('--seed'), 42)
     .option('--json', 'print {"samples":[{"prompt","text","ids"}]}')
     .action(async (o: Opts) => {
@@ -66,7 +72,7 @@ export function registerGenerate(program: Command): void {
           const stream = !o.json && process.stdout.isTTY;
           for (const id of generateIds(run.model, start, {
             maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, greedy: o.greedy, rng,
-            stopIds: o.stopAtSep && tok.sepId !== undefined ? [tok.sepId] : [],
+            stopIds: o.stopAtSep && endId(tok) !== undefined ? [endId(tok)!] : [],
           })) {
             ids.push(id);
             if (stream) {

@@ -4,7 +4,7 @@ import { prepare, type PrepareReport } from '../data/prepare.js';
 import type { CorpusFormat } from '../corpus/readers.js';
 import { ConfigError } from '../tensor/errors.js';
 import { parseIntOpt, parseNumOpt, printJson, say } from './common.js';
-import { resolveTokenizer } from './tokenizerSpec.js';
+import { resolveTokenizer, trainerSpec } from './tokenizerSpec.js';
 
 interface Opts {
   input: string;
@@ -41,7 +41,7 @@ export function registerPrepare(program: Command): void {
     .option('--column <name>', 'the CSV column or JSONL field holding the text')
     .option('--test-fraction <x>', 'share held out for test when splitting one file', parseNumOpt('--test-fraction', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0.1)
     .option('--seed <n>', 'seed of the train/test split', parseIntOpt('--seed'), 42)
-    .option('--tokenizer <spec>', "vocab.txt, tokenizer.json, or 'notebook' (BERT cased vocabulary, lowercasing)", 'notebook')
+    .option('--tokenizer <spec>', "vocab.txt, tokenizer.json, 'notebook' (BERT cased vocabulary, lowercasing), or train one: wordpiece:N, bpe:N, char", 'notebook')
     .option('--lowercase', 'lowercase the text (BERT vocab.txt)')
     .option('--max-tokens <n>', 'truncate documents to this many tokens', parseIntOpt('--max-tokens', 2), 512)
     .requiredOption('--out <dir>', 'the store folder to write')
@@ -50,7 +50,13 @@ export function registerPrepare(program: Command): void {
     .option('--json', 'print the report as one JSON object')
     .action(async (o: Opts) => {
       if (o.format !== undefined && !formats.includes(o.format)) throw new ConfigError(`unknown format '${o.format}'`, `use one of ${formats.join(', ')}`);
-      const { tokenizer, id } = await resolveTokenizer(o.tokenizer, o.lowercase);
+      const trainer = trainerSpec(o.tokenizer, o.lowercase);
+      const { tokenizer, id } = trainer
+        ? { tokenizer: async (texts: () => AsyncIterable<string>) => {
+          if (!o.json) say(false, `training tokenizer ${trainer.id} on the training split ...`);
+          return trainer.make(texts);
+        }, id: trainer.id }
+        : await resolveTokenizer(o.tokenizer, o.lowercase);
       let last = 0;
       const r = await prepare({
         corpus: { input: o.input, format: o.format as CorpusFormat | 'dir' | undefined, column: o.column, testFraction: o.testFraction, seed: o.seed },

@@ -30,7 +30,8 @@ export interface SplitStats {
 
 export interface PrepareOptions {
   corpus: CorpusOptions;
-  tokenizer: Tokenizer;
+  /** The tokenizer, or a function that makes one (trained on the train split) if tokenizing is needed. */
+  tokenizer: Tokenizer | ((trainTexts: () => AsyncIterable<string>) => Promise<Tokenizer>);
   /** Describes the tokenizer for the manifest (path + hash, or a trainer spec). */
   tokenizerId: string;
   /** Truncate documents to this many tokens, special tokens included (default 512). */
@@ -90,28 +91,31 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
     }
   }
   mkdirSync(o.out, { recursive: true });
+  const tokenizer = typeof o.tokenizer === 'function'
+    ? await o.tokenizer(async function* () { for await (const d of corpus.documents('train')) yield d.text; })
+    : o.tokenizer;
   const workers = Math.max(1, o.workers ?? availableParallelism());
-  const pool = workers > 1 ? new EncoderPool(o.tokenizer, maxTokens, workers) : null;
+  const pool = workers > 1 ? new EncoderPool(tokenizer, maxTokens, workers) : null;
   try {
     const stats: Partial<Record<Split, SplitStats>> = {};
     for (const split of ['train', 'test'] as const) {
-      stats[split] = await prepareSplit(corpus.documents(split), o, split, maxTokens, pool);
+      stats[split] = await prepareSplit(corpus.documents(split), tokenizer, o, split, maxTokens, pool);
     }
-    writeFileAtomic(join(o.out, 'tokenizer.json'), `${JSON.stringify(o.tokenizer.toJSON(), null, 2)}\n`);
+    writeFileAtomic(join(o.out, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON(), null, 2)}\n`);
     const manifest: Manifest = {
-      slmkitStore: MANIFEST_VERSION, inputs, options, vocabSize: o.tokenizer.vocabSize,
+      slmkitStore: MANIFEST_VERSION, inputs, options, vocabSize: tokenizer.vocabSize,
       stats: { train: stats.train!, test: stats.test! },
     };
     writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    return { out: o.out, reused: false, vocabSize: o.tokenizer.vocabSize, seconds: (performance.now() - t0) / 1000, ...manifest.stats };
+    return { out: o.out, reused: false, vocabSize: tokenizer.vocabSize, seconds: (performance.now() - t0) / 1000, ...manifest.stats };
   } finally {
     await pool?.close();
   }
 }
 
-async function prepareSplit(docs: AsyncIterable<{ text: string }>, o: PrepareOptions, split: Split, maxTokens: number,
-  pool: EncoderPool | null): Promise<SplitStats> {
-  const writer = new StoreWriter(join(o.out, `${split}.bin`), o.tokenizer.vocabSize);
+async function prepareSplit(docs: AsyncIterable<{ text: string }>, tokenizer: Tokenizer, o: PrepareOptions, split: Split,
+  maxTokens: number, pool: EncoderPool | null): Promise<SplitStats> {
+  const writer = new StoreWriter(join(o.out, `${split}.bin`), tokenizer.vocabSize);
   const s: SplitStats = { documents: 0, tokens: 0, meanTokens: 0, maxTokens: 0, unknownRate: 0, truncated: 0 };
   let unknown = 0;
   const take = (r: EncodeResult) => {
@@ -135,7 +139,7 @@ async function prepareSplit(docs: AsyncIterable<{ text: string }>, o: PrepareOpt
       const req = { seq: seq++, texts: batch };
       batch = [];
       if (pool) await pool.submit(req, take);
-      else take(encodeBatch(o.tokenizer, req, maxTokens));
+      else take(encodeBatch(tokenizer, req, maxTokens));
     };
     for await (const d of docs) {
       batch.push(d.text);

@@ -1,0 +1,75 @@
+/**
+ * Node-only loader for the C++ addon (build/Release/slmkit_native.node, built by `npm install`
+ * through scripts/build-native.mjs). It wraps the addon's functions as a `Kernels` object named
+ * 'native'; a kernel the addon lacks (an older build) falls back to the reference one and is
+ * listed in `NativeInfo.fallbacks`. This module imports nothing from backend/index.ts, so that
+ * file can load it with a top-level dynamic import without an import cycle.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernels } from '../kernels.js';
+import { referenceKernels } from '../reference/index.js';
+
+/** What the addon was built with, for `slm info`. */
+export interface NativeInfo {
+  /** Absolute path of the loaded .node file. */
+  path: string;
+  /** Threads the kernels use (hardware threads, or SLM_THREADS). */
+  threads: number;
+  /** Vector width compiled in: 512 (AVX-512), 256 (AVX2), 0 (scalar). */
+  vectorBits: number;
+  /** 'avx512' | 'avx2' | 'scalar'. */
+  vectorWidth: string;
+  compiler: string;
+  flags: string;
+  /** sgemm blocking parameters. */
+  sgemm: string;
+  /** Kernels the addon does not provide, served by the reference backend instead. */
+  fallbacks: string[];
+}
+
+/** A loaded addon: its kernels and build info, or why it could not be loaded. */
+export type NativeLoad = { ok: true; kernels: Kernels; info: NativeInfo } | { ok: false; reason: string };
+
+type KernelName = Exclude<keyof Kernels, 'name'>;
+type AddonInfo = Omit<NativeInfo, 'path' | 'fallbacks'>;
+type Addon = Partial<Pick<Kernels, KernelName>> & { info?: () => AddonInfo };
+
+/** The repository (or installed package) root: src/backend/native/ sits three levels down, under dist/ or not. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+/** Loads the addon from `path` (default: <package root>/build/Release/slmkit_native.node). */
+export function loadNativeAddon(path?: string): NativeLoad {
+  const file = path ?? join(packageRoot(), 'build', 'Release', 'slmkit_native.node');
+  if (!existsSync(file)) return { ok: false, reason: `${file} not found; run \`npm install\` or \`npx node-gyp rebuild\`` };
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(file) as Addon;
+  } catch (e) {
+    return { ok: false, reason: `${file} failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  const fallbacks: string[] = [];
+  const table: Record<string, unknown> = { name: 'native' };
+  for (const key of Object.keys(referenceKernels) as (keyof Kernels)[]) {
+    if (key === 'name') continue;
+    const fn = addon[key];
+    if (typeof fn === 'function') table[key] = fn;
+    else {
+      table[key] = referenceKernels[key];
+      fallbacks.push(key);
+    }
+  }
+  const built: AddonInfo = typeof addon.info === 'function'
+    ? addon.info()
+    : { threads: 1, vectorBits: 0, vectorWidth: 'unknown', compiler: 'unknown', flags: 'unknown', sgemm: 'unknown' };
+  return { ok: true, kernels: table as unknown as Kernels, info: { path: file, ...built, fallbacks } };
+}

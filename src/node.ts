@@ -1,0 +1,15 @@
+/**
+ * The Node-only part of the API: files, corpora, token stores, training runs and checkpoints.
+ * `slmkit` itself (src/index.ts) stays browser-safe; import `slmkit/node` for these.
+ */
+export * from './corpus/index.js';
+export * from './data/index.js';
+export { prepare, type PrepareOptions, type PrepareReport, type SplitStats } from './data/prepare.js';
+export { openData, loadStore, notebookTokenizer, notebookVocabPath, type OpenedData } from './data/open.js';
+export { loadTokenizer, saveTokenizer, type LoadTokenizerOptions } from './io/tokenizerFiles.js';
+export { saveSafetensors, loadSafetensors, CheckpointError } from './io/safetensors.js';
+export { loadRun, type LoadedRun } from './io/run.js';
+export { train, TrainingError, type TrainRun, type TrainResult, type TrainEvent } from './train/trainer.js';
+export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
+export { resolveTrainConfig, trainDefaults, type TrainConfig } from './train/config.js';
+export { estimateMemory, type MemoryEstimate } from './train/memory.js';
