@@ -14,5 +14,6 @@ export * from './tokenizer/index.js';
 export * from './tokenizer/train/index.js';
 export { sampleToken, type SamplingOptions } from './sample/sampling.js';
 export { generateIds, type GenerateOptions } from './sample/generate.js';
+export { generate, promptIds, endId, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
 export { createModel, resolveModelConfig, countParameters, modelTypes, type ModelConfig, type ModelType } from './models/registry.js';
 export type { FusedHead } from './models/model.js';

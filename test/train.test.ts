@@ -16,6 +16,7 @@ import { loadModelWeights } from '../src/io/checkpoint.js';
 import { loadTokenizer } from '../src/io/tokenizerFiles.js';
 import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import { generateIds } from '../src/sample/generate.js';
+import { generate } from '../src/sample/prompt.js';
 import { Rng } from '../src/tensor/rng.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { evaluate } from '../src/train/evaluate.js';
@@ -135,5 +136,16 @@ describe('evaluation and generation on a trained model', () => {
     const greedy = [...generateIds(s.model, prompt, { maxNewTokens: 3, greedy: true })];
     // The corpus follows "the" with "cat" 80% of the time, so "cat" → "dog" is the learned bigram.
     assert.equal(d.tokenizer.decode(greedy.slice(0, 1)), 'dog');
+    // The streaming text API yields each token with the text so far; deltas add up to the text.
+    let joined = d.tokenizer.decode(prompt);
+    let last = '';
+    let n = 0;
+    for await (const t of generate(s.model, d.tokenizer, 'the cat', { maxNewTokens: 6, rng: new Rng(5) })) {
+      assert.equal(t.id, a[n++]);
+      joined += t.delta;
+      last = t.text;
+    }
+    assert.equal(n, 6);
+    assert.equal(joined, last);
   });
 });

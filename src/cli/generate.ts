@@ -5,9 +5,9 @@
 import type { Command } from 'commander';
 import { loadRun } from '../io/run.js';
 import { generateIds } from '../sample/generate.js';
+import { endId, promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
-import type { Tokenizer } from '../tokenizer/types.js';
 import { parseIntOpt, parseNumOpt, printJson } from './common.js';
 
 interface Opts {
@@ -22,24 +22,6 @@ interface Opts {
   stopAtSep?: boolean;
   seed: number;
   json?: boolean;
-}
-
-/** The id that ends a document ([SEP] for BERT, </s> for the trained tokenizers). */
-export function endId(tokenizer: Tokenizer): number | undefined {
-  return tokenizer.eosId ?? tokenizer.sepId;
-}
-
-/** Prompt ids the notebook's way: encode with special tokens, drop the trailing [SEP]. */
-export function promptIds(tokenizer: Tokenizer, text: string): number[] {
-  const ids = tokenizer.encode(text, { maxLength: Infinity }).ids;
-  const end = endId(tokenizer);
-  if (end !== undefined && ids[ids.length - 1] === end) ids.pop();
-  const content = ids.filter((id) => !tokenizer.specialIds.has(id) || id === tokenizer.unkId);
-  if (content.length > 0 && content.every((id) => id === tokenizer.unkId)) {
-    throw new ConfigError(`the prompt ${JSON.stringify(text)} is only unknown tokens ([UNK]) for this tokenizer`,
-      'use words and characters from the training data\'s language');
-  }
-  return ids;
 }
 
 export function registerGenerate(program: Command): void {

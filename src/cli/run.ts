@@ -17,7 +17,7 @@ import { evaluate } from '../train/evaluate.js';
 import { train } from '../train/trainer.js';
 import { describePrepare } from './prepare.js';
 import { formatDuration, parseIntOpt, parseNumOpt, printJson, say } from './common.js';
-import { promptIds } from './generate.js';
+import { promptIds } from '../sample/prompt.js';
 
 interface Opts {
   out: string;
