@@ -3,8 +3,8 @@
  * JSON outputs' keys, and bad inputs that must fail with a clear message and exit code 1.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -65,6 +65,29 @@ describe('slm end to end', () => {
   test('a folder with train.txt/test.txt trains directly (prepared on the fly)', () => {
     const t = json(slm('train', '--data', tiny.dir, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '16', '--max-steps', '2', '--out', join(work, 'run-dir'), '--json'));
     assert.equal(t.steps, 2);
+  });
+
+  test('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
+    const run2 = join(work, 'run-sigint');
+    const child = spawn(process.execPath, [main, 'train', '--data', store, '--model', 'lowrank', '--embed-dim', '8', '--batch-size', '2',
+      '--epochs', '50', '--log-every', '1', '--out', run2, '--json'], { env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (!sent && /step 3\//.test(err)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    assert.equal(code, 130, err);
+    assert.match(err, /interrupted: saving a checkpoint/);
+    const state = JSON.parse(readFileSync(join(run2, 'trainer.json'), 'utf8')) as { step: number; done: boolean };
+    assert.ok(state.step >= 3 && !state.done, `checkpoint at step ${state.step}`);
+    assert.ok(existsSync(join(run2, 'model.safetensors')));
+    const r = json(slm('train', '--resume', run2, '--max-steps', String(state.step + 4), '--json'));
+    assert.equal(r.steps, state.step + 4);
   });
 
   test('bad inputs fail with a message that names the problem', () => {
