@@ -11,7 +11,8 @@
  * header is filled in at the end. Files are written to a temporary name, synced, then renamed,
  * so an interrupted write never leaves a half-written store under the real name.
  */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFully } from '../io/atomic.js';
 import { DataError } from '../corpus/errors.js';
 
 export const STORE_MAGIC = 'SLMTOKEN';
@@ -111,7 +112,7 @@ export function readStore(path: string): TokenSplit {
   const fd = openSync(path, 'r');
   try {
     const head = new Uint8Array(HEADER_BYTES);
-    if (size < HEADER_BYTES || readSync(fd, head, 0, HEADER_BYTES, 0) !== HEADER_BYTES) {
+    if (size < HEADER_BYTES || readFully(fd, head, 0) !== HEADER_BYTES) {
       throw new DataError(`${path} is too short to be a token store (${size} bytes)`, 'prepare the data again');
     }
     const dv = new DataView(head.buffer);
@@ -133,10 +134,10 @@ export function readStore(path: string): TokenSplit {
         'prepare the data again');
     }
     const idBytes = new Uint8Array(tokens * bpi);
-    readSync(fd, idBytes, 0, idBytes.length, HEADER_BYTES);
+    readFully(fd, idBytes, HEADER_BYTES);
     const ids = bpi === 2 ? new Uint16Array(idBytes.buffer) : new Uint32Array(idBytes.buffer);
     const offBytes = new Uint8Array((docs + 1) * 8);
-    readSync(fd, offBytes, 0, offBytes.length, HEADER_BYTES + idBytes.length);
+    readFully(fd, offBytes, HEADER_BYTES + idBytes.length);
     const big = new BigUint64Array(offBytes.buffer);
     const offsets = new Float64Array(docs + 1);
     for (let i = 0; i <= docs; i++) {

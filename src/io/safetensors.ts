@@ -5,10 +5,10 @@
  * string "__metadata__", then the raw little-endian data. slmkit writes F32 and I32, reads F32, I32,
  * F16 and BF16 (converted to float32), and checks that every range lies inside the file.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { SlmError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic.js';
+import { readFully, writeFileAtomic } from './atomic.js';
 
 /** A checkpoint or tensor file that cannot be read; the message names the file. */
 export class CheckpointError extends SlmError {}
@@ -56,13 +56,8 @@ export interface SafetensorsFile {
 }
 
 function readExactly(fd: number, buf: Uint8Array, position: number): void {
-  let off = 0;
-  while (off < buf.length) {
-    const n = readSync(fd, buf, off, Math.min(buf.length - off, 1 << 30), position + off);
-    if (n === 0) break;
-    off += n;
-  }
-  if (off !== buf.length) throw new CheckpointError(`unexpected end of file after ${position + off} bytes`);
+  const got = readFully(fd, buf, position);
+  if (got !== buf.length) throw new CheckpointError(`unexpected end of file after ${position + got} bytes`);
 }
 
 /** Reads every tensor of a safetensors file. */
