@@ -24,11 +24,9 @@ export function encodeBatch(tokenizer: Tokenizer, req: EncodeRequest, maxTokens:
   let truncated = 0;
   const unk = tokenizer.unkId;
   for (const text of req.texts) {
-    let ids = tokenizer.encode(text, { maxLength: Infinity }).ids;
-    if (ids.length > maxTokens) {
-      truncated++;
-      ids = tokenizer.encode(text, { maxLength: maxTokens }).ids;
-    }
+    const e = tokenizer.encode(text, { maxLength: maxTokens });
+    const ids = e.ids;
+    if ((e.dropped ?? 0) > 0) truncated++;
     if (unk !== undefined) for (const id of ids) if (id === unk) unknown++;
     parts.push(ids);
     total += ids.length;

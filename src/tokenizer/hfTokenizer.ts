@@ -153,15 +153,17 @@ export class HfTokenizer implements Tokenizer {
       ids = encoded.ids as number[];
     }
     const room = maxLength - reserved;
-    if (ids.length > room) {
+    const dropped = Math.max(0, ids.length - room);
+    if (dropped > 0) {
       ids.length = room;
       tokens.length = room;
     }
-    if (reserved === 0) return { ids, tokens };
+    if (reserved === 0) return { ids, tokens, dropped };
     const a = this.affixes;
     return {
       ids: [...a.prefixIds, ...ids, ...a.suffixIds],
       tokens: [...a.prefixTokens, ...tokens, ...a.suffixTokens],
+      dropped,
     };
   }
 

@@ -30,6 +30,8 @@ export interface Encoding {
   ids: number[];
   /** The vocabulary entry of each id, length T. */
   tokens: string[];
+  /** Tokens cut off by truncation (0 when the text fit). */
+  dropped?: number;
 }
 
 export interface Tokenizer {
