@@ -96,7 +96,8 @@ export function loadSafetensors(path: string): SafetensorsFile {
       const [begin, end] = e.data_offsets;
       if (!(begin >= 0 && end >= begin && end <= dataLen)) throw bad(`entry '${name}' points outside the data (${begin}..${end} of ${dataLen})`);
       const count = e.shape.reduce((a, b) => a * b, 1);
-      const width = e.dtype === 'F16' || e.dtype === 'BF16' ? 2 : 4;
+      const width = ({ F32: 4, I32: 4, F16: 2, BF16: 2 } as Record<string, number>)[e.dtype];
+      if (width === undefined) throw bad(`entry '${name}' has unsupported dtype ${e.dtype} (slmkit reads F32, I32, F16, BF16)`);
       if (end - begin !== count * width) throw bad(`entry '${name}' has ${end - begin} bytes for shape [${e.shape.join(', ')}] of ${e.dtype}`);
       const bytes = new Uint8Array(end - begin);
       readExactly(fd, bytes, dataStart + begin);

@@ -1,0 +1,72 @@
+/**
+ * safetensors files: the layout the format specifies (8-byte little-endian header length, JSON
+ * header with dtype/shape/data_offsets, 8-byte aligned data), round trips, F16/BF16 reading, and
+ * clear errors for damaged files.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CheckpointError, loadSafetensors, saveSafetensors } from '../src/io/safetensors.js';
+import { Tensor } from '../src/tensor/tensor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'slm-st-'));
+
+function rawFile(header: object, data: Uint8Array): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([len, json, data]);
+}
+
+test('the bytes follow the safetensors layout and round trip', () => {
+  const p = join(dir, 'a.safetensors');
+  const w = Tensor.from([[1, 2, 3], [4, 5, 6]]);
+  const ids = Tensor.int([7, -8]);
+  saveSafetensors(p, { 'layer.weight': w, ids }, { step: '3' });
+  const bytes = readFileSync(p);
+  const n = Number(bytes.readBigUInt64LE(0));
+  assert.equal((8 + n) % 8, 0, 'data section is 8-byte aligned');
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;
+  assert.deepEqual(header.__metadata__, { step: '3' });
+  assert.deepEqual(header['layer.weight'], { dtype: 'F32', shape: [2, 3], data_offsets: [8, 32] });
+  assert.deepEqual(header.ids, { dtype: 'I32', shape: [2], data_offsets: [0, 8] });
+  assert.equal(bytes.length, 8 + n + 32);
+  assert.equal(bytes.readFloatLE(8 + n + 8 + 4 * 5), 6);
+  const back = loadSafetensors(p);
+  assert.deepEqual(back.tensors['layer.weight']!.toArray(), [[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual([...back.tensors.ids!.data], [7, -8]);
+  assert.equal(back.metadata.step, '3');
+});
+
+test('F16 and BF16 are read as float32', () => {
+  const data = new Uint8Array(8);
+  const dv = new DataView(data.buffer);
+  dv.setUint16(0, 0x3c00, true); // f16 1.0
+  dv.setUint16(2, 0xc000, true); // f16 -2.0
+  dv.setUint16(4, 0x3f80, true); // bf16 1.0
+  dv.setUint16(6, 0x4040, true); // bf16 3.0
+  const p = join(dir, 'half.safetensors');
+  writeFileSync(p, rawFile({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] }, b: { dtype: 'BF16', shape: [2], data_offsets: [4, 8] } }, data));
+  const t = loadSafetensors(p).tensors;
+  assert.deepEqual([...t.h!.data], [1, -2]);
+  assert.deepEqual([...t.b!.data], [1, 3]);
+});
+
+test('damaged files are refused with the reason', () => {
+  const cases: [string, Buffer, RegExp][] = [
+    ['short', Buffer.from([1, 2, 3]), /only 3 bytes/],
+    ['hugeheader', Buffer.concat([Buffer.from([0xff, 0xff, 0, 0, 0, 0, 0, 0]), Buffer.alloc(16)]), /header length/],
+    ['notjson', rawFile({}, new Uint8Array(0)).fill(0x7b, 8), /not JSON/],
+    ['outside', rawFile({ x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /points outside the data/],
+    ['wrongsize', rawFile({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /8 bytes for shape \[3\] of F32/],
+    ['dtype', rawFile({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /unsupported dtype F64/],
+  ];
+  for (const [name, bytes, re] of cases) {
+    const p = join(dir, `${name}.safetensors`);
+    writeFileSync(p, bytes);
+    assert.throws(() => loadSafetensors(p), (e: Error) => e instanceof CheckpointError && re.test(e.message) && /hint/.test(e.message), name);
+  }
+  assert.throws(() => loadSafetensors(join(dir, 'missing.safetensors')), /checkpoint file not found/);
+});
