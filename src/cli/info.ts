@@ -1,7 +1,8 @@
 /** `slm info`: the backend in use, the backends available, and the runtime. */
 import type { Command } from 'commander';
 import os from 'node:os';
-import { availableBackends, kernels } from '../backend/index.js';
+import { availableBackends, kernels, nativeInfo } from '../backend/index.js';
+import type { NativeInfo } from '../backend/native/addon.js';
 import { packageVersion } from './version.js';
 
 export interface Info {
@@ -12,6 +13,8 @@ export interface Info {
   platform: string;
   cpus: number;
   totalMemoryGiB: number;
+  /** The native addon's build, or null when it is not loaded. */
+  native: NativeInfo | null;
 }
 
 export function collectInfo(): Info {
@@ -23,6 +26,7 @@ export function collectInfo(): Info {
     platform: `${process.platform}-${process.arch}`,
     cpus: os.availableParallelism(),
     totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    native: nativeInfo(),
   };
 }
 
@@ -45,6 +49,12 @@ export function registerInfo(program: Command): void {
         ['cpus', String(info.cpus)],
         ['memory', `${info.totalMemoryGiB} GiB`],
       ];
+      const n = info.native;
+      if (n) {
+        rows.push(['threads', `${n.threads} (SLM_THREADS overrides)`], ['vectors', `${n.vectorWidth} (${n.vectorBits} bits)`],
+          ['compiler', n.compiler], ['flags', n.flags], ['sgemm', n.sgemm], ['addon', n.path]);
+        if (n.fallbacks.length > 0) rows.push(['fallbacks', n.fallbacks.join(', ')]);
+      } else rows.push(['native', 'not loaded (see the warning above, or SLM_BACKEND)']);
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(10)} ${v}\n`);
     });
 }
