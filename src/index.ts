@@ -17,3 +17,4 @@ export { generateIds, type GenerateOptions } from './sample/generate.js';
 export { generate, promptIds, endId, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
 export { createModel, resolveModelConfig, countParameters, modelTypes, type ModelConfig, type ModelType } from './models/registry.js';
 export type { FusedHead } from './models/model.js';
+export * from './ngram/index.js';

@@ -8,7 +8,8 @@ export { prepare, type PrepareOptions, type PrepareReport, type SplitStats } fro
 export { openData, loadStore, notebookTokenizer, notebookVocabPath, type OpenedData } from './data/open.js';
 export { loadTokenizer, saveTokenizer, type LoadTokenizerOptions } from './io/tokenizerFiles.js';
 export { saveSafetensors, loadSafetensors, CheckpointError } from './io/safetensors.js';
-export { loadRun, type LoadedRun } from './io/run.js';
+export { loadRun, openRun, isNgramRun, type LoadedRun, type LoadedNgramRun } from './io/run.js';
+export { saveNgramModel, loadNgramModel, NGRAM_FILE } from './ngram/files.js';
 export { train, TrainingError, type TrainRun, type TrainResult, type TrainEvent } from './train/trainer.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
 export { resolveTrainConfig, trainDefaults, type TrainConfig } from './train/config.js';

@@ -117,7 +117,7 @@ const TRANS: [boolean, boolean][] = [[false, false], [false, true], [true, false
 describe('native kernels match the reference', { skip }, () => {
   test('sgemm: every transpose, accumulate, odd and empty shapes, multi-block K and N', () => {
     const shapes = [[1, 1, 1], [3, 7, 5], [17, 33, 15], [31, 65, 7], [13, 1, 29], [65, 17, 33], [1, 40, 300],
-      [100, 70, 600], [37, 600, 45], [150, 530, 300], [0, 5, 3], [4, 0, 3], [4, 5, 0]];
+      [100, 70, 600], [37, 600, 45], [70, 530, 300], [0, 5, 3], [4, 0, 3], [4, 5, 0]];
     let seed = 1;
     for (const [tA, tB] of TRANS) {
       for (const [M, N, K] of shapes) {
@@ -140,6 +140,48 @@ describe('native kernels match the reference', { skip }, () => {
             n.g.checkGuards(what);
             assertNear(n.C, r.C, what, { rtol: 2e-6, atol: 1e-6 }, scale);
           }
+        }
+      }
+    }
+  });
+
+  test('sgemm: chunked paths (scratch capped small) give the unchunked result exactly', () => {
+    const setLimit = load.ok ? load.hooks.setSgemmScratchLimit : null;
+    assert.ok(setLimit, 'the addon exports setSgemmScratchLimit');
+    // [M, N, K, cap]: N chunks of several N blocks (A shared) and row chunks; N chunks of one block
+    // (A packed per task) over several K blocks. Shared A over several K blocks is in the test above.
+    // The chunking changes no summation order, so the result must be bit-identical; a sample of
+    // entries is also checked against double-precision dot products.
+    const cases = [[2100, 1600, 20, 40000], [40, 1100, 700, 700]] as const;
+    let seed = 60;
+    for (const [M, N, K, cap] of cases) {
+      for (const [tA, tB] of TRANS) {
+        const what = `sgemm chunked tA=${tA} tB=${tB} M=${M} N=${N} K=${K} cap=${cap}`;
+        const g = new Inputs(new Rng(seed++), false);
+        const A = g.f32(M * K);
+        const B = g.f32(K * N);
+        const C0 = g.f32(M * N);
+        const whole = C0.slice();
+        nat.sgemm(tA, tB, M, N, K, A, B, whole, true);
+        const chunked = C0.slice();
+        const prev = setLimit(cap);
+        try {
+          nat.sgemm(tA, tB, M, N, K, A, B, chunked, true);
+        } finally {
+          setLimit(prev);
+        }
+        assert.deepEqual(chunked, whole, what);
+        for (let s = 0; s < 200; s++) {
+          const i = g.rng.int(M);
+          const j = g.rng.int(N);
+          let dot = C0[i * N + j]!;
+          let mag = Math.abs(dot);
+          for (let k = 0; k < K; k++) {
+            const p = A[tA ? k * M + i : i * K + k]! * B[tB ? j * K + k : k * N + j]!;
+            dot += p;
+            mag += Math.abs(p);
+          }
+          assert.ok(Math.abs(chunked[i * N + j]! - dot) <= 2e-6 * mag + 1e-6, `${what} [${i},${j}]: ${chunked[i * N + j]} vs ${dot}`);
         }
       }
     }

@@ -1,7 +1,12 @@
-/** `slm eval`: held-out loss of a trained run on a data split. */
+/**
+ * `slm eval`: held-out loss of a trained run on a data split. An n-gram run is scored by
+ * evaluateNgram on the same tokens and mask, and also reports its zero-probability tokens (mle).
+ */
 import type { Command } from 'commander';
 import { openData } from '../data/open.js';
-import { checkVocab, loadRun } from '../io/run.js';
+import { checkVocab, isNgramRun, openRun, type LoadedNgramRun } from '../io/run.js';
+import type { TokenSplit } from '../data/store.js';
+import { evaluateNgram } from '../ngram/evaluate.js';
 import { ConfigError } from '../tensor/errors.js';
 import { evaluate } from '../train/evaluate.js';
 import { chooseMicroRows } from '../train/memory.js';
@@ -28,10 +33,11 @@ export function registerEval(program: Command): void {
     .option('--json', 'print {loss, perplexity, bitsPerToken, tokens, ...} as JSON')
     .action(async (o: Opts) => {
       if (o.split !== 'test' && o.split !== 'train') throw new ConfigError(`--split must be test or train, got '${o.split}'`);
-      const run = loadRun(o.model);
+      const run = openRun(o.model);
       const data = await openData(o.data);
       checkVocab(data.tokenizer, run.modelConfig, o.model);
       const split = data[o.split];
+      if (isNgramRun(run)) return evalNgram(run, split, o);
       let T = 0;
       for (let d = 0; d + 1 < split.offsets.length; d++) T = Math.max(T, split.offsets[d + 1]! - split.offsets[d]!);
       const microRows = chooseMicroRows(run.modelConfig, o.batchSize, Math.max(1, T - 1), o.memoryBudget);
@@ -52,4 +58,19 @@ export function registerEval(program: Command): void {
         say(false, `(mean of ${r.batches} per-batch losses, the notebook's figure: ${r.batchMeanLoss.toFixed(4)})`);
       }
     });
+}
+
+function evalNgram(run: LoadedNgramRun, split: TokenSplit, o: Opts): void {
+  const r = evaluateNgram(run.model, split, { batchSize: o.batchSize });
+  const out = {
+    loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model,
+    zeroProbTokens: r.zeroProbTokens, zeroProbShare: r.zeroProbShare,
+  };
+  if (o.json) return printJson(out);
+  say(false, `${o.split} loss ${r.loss.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerToken.toFixed(3)} bits/token over ${(r.tokens - r.zeroProbTokens).toLocaleString('en-US')} tokens`);
+  if (r.zeroProbTokens > 0) {
+    say(false, `${r.zeroProbTokens.toLocaleString('en-US')} of ${r.tokens.toLocaleString('en-US')} tokens (${(100 * r.zeroProbShare).toFixed(2)}%) have probability zero `
+      + 'under maximum likelihood and are left out of the loss (with them it is infinite); a smoothed model (--smoothing kn) has none');
+  }
+  say(false, `(mean of ${r.batches} per-batch losses, the notebook's figure: ${r.batchMeanLoss.toFixed(4)})`);
 }

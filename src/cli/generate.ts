@@ -3,7 +3,7 @@
  * one at a time and stream the decoded text as it grows. The same --seed gives the same text.
  */
 import type { Command } from 'commander';
-import { loadRun } from '../io/run.js';
+import { openRun } from '../io/run.js';
 import { generateIds } from '../sample/generate.js';
 import { endId, promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
@@ -42,7 +42,7 @@ export function registerGenerate(program: Command): void {
     .option('--json', 'print {"samples":[{"prompt","text","ids"}]}')
     .action(async (o: Opts) => {
       if (o.prompt.length === 0) throw new ConfigError('give at least one --prompt TEXT');
-      const run = loadRun(o.model);
+      const run = openRun(o.model); // a neural or an n-gram run: both sample through forward()
       const tok = run.tokenizer;
       const rng = new Rng(o.seed);
       const samples: { prompt: string; text: string; ids: number[] }[] = [];

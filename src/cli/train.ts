@@ -2,6 +2,7 @@
  * `slm train`: prepare (or open) the data, build the model, print its summary, parameter count and
  * a memory estimate, then train with a progress display, the notebook's loss every 20 batches and
  * the test loss each epoch. Ctrl-C saves a checkpoint and stops; `--resume RUN_DIR` continues.
+ * `--model ngram` counts instead (trainNgram.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
@@ -17,7 +18,9 @@ import { Rng } from '../tensor/rng.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { formatBytes } from '../train/memory.js';
 import { train, type TrainEvent } from '../train/trainer.js';
+import { NGRAM_FILE } from '../ngram/files.js';
 import { formatDuration, parseBytes, parseIntOpt, parseNumOpt, printJson, Progress, say } from './common.js';
+import { trainNgramRun } from './trainNgram.js';
 
 interface Opts {
   data?: string;
@@ -38,7 +41,10 @@ const flagKeys: Record<string, ['model' | 'train', string]> = {
   logEvery: ['train', 'logEvery'],
   embedDim: ['model', 'embedDim'], dropout: ['model', 'dropout'], heads: ['model', 'heads'], layers: ['model', 'layers'],
   maxLen: ['model', 'maxLen'], variant: ['model', 'variant'], tieWeights: ['model', 'tieWeights'],
+  order: ['model', 'order'], smoothing: ['model', 'smoothing'], k: ['model', 'k'],
 };
+
+const allModelTypes = [...modelTypes, 'ngram'].join(', ');
 
 export function registerTrain(program: Command): void {
   const pos = (name: string) => parseIntOpt(name, 1);
@@ -46,7 +52,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a model on prepared data (or a folder with train.txt/test.txt)')
     .option('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
-    .option('--model <type>', `model type: ${modelTypes.join(', ')}`)
+    .option('--model <type>', `model type: ${allModelTypes} (ngram is counted, not trained)`)
     .option('--out <dir>', 'run folder for checkpoints, metrics and the tokenizer')
     .option('--resume <dir>', 'continue the run saved in this folder')
     .option('--config <file>', 'JSON file {"model": {...}, "train": {...}}; flags override it')
@@ -66,6 +72,9 @@ export function registerTrain(program: Command): void {
     .option('--max-len <n>', 'transformer context length (512)', pos('--max-len'))
     .option('--variant <v>', 'transformer blocks: post-ln (workshop) or pre-ln (GPT-2)')
     .option('--tie-weights', 'share the token embedding with the output layer (pre-ln)')
+    .option('--order <n>', 'ngram: N, the next token from the previous N-1 (1 to 10; default 3)', pos('--order'))
+    .option('--smoothing <s>', 'ngram: mle, addk or kn (interpolated modified Kneser-Ney, the default)')
+    .option('--k <x>', 'ngram: the k of add-k (default 1)', parseNumOpt('--k', (n) => n > 0, 'a positive number'))
     .option('--grad-clip <x>', 'clip the global gradient norm', parseNumOpt('--grad-clip', (n) => n > 0, 'a positive number'))
     .option('--warmup-steps <n>', 'linear warmup steps', parseIntOpt('--warmup-steps'))
     .option('--schedule <s>', 'constant or cosine')
@@ -93,7 +102,7 @@ async function runTrain(o: Opts): Promise<void> {
     }
     for (const k of Object.keys(file)) if (!['model', 'train', 'data'].includes(k)) throw new ConfigError(`unknown section '${k}' in ${o.config}`, 'use model, train and data');
   }
-  if (!o.resume && existsSync(join(outDir, RUN_FILES.trainer))) {
+  if (!o.resume && (existsSync(join(outDir, RUN_FILES.trainer)) || existsSync(join(outDir, NGRAM_FILE)))) {
     throw new ConfigError(`${outDir} already holds a run`, `continue it with --resume ${outDir}, or choose another --out`);
   }
   const modelRaw: Record<string, unknown> = { ...(file.model ?? {}) };
@@ -107,7 +116,7 @@ async function runTrain(o: Opts): Promise<void> {
     if (o.resume && section === 'model') throw new ConfigError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change when resuming`);
     (section === 'model' ? modelRaw : trainRaw)[key] = o[flag];
   }
-  if (modelRaw.type === undefined) throw new ConfigError('slm train needs --model', `one of: ${modelTypes.join(', ')}`);
+  if (modelRaw.type === undefined) throw new ConfigError('slm train needs --model', `one of: ${allModelTypes}`);
   const dataPath = o.data ?? file.data;
   if (!dataPath) throw new ConfigError('slm train needs --data DIR');
 
@@ -117,6 +126,7 @@ async function runTrain(o: Opts): Promise<void> {
   if (process.stderr.isTTY && !o.json && data.prepared) process.stderr.write('\r\x1b[K');
   if (data.prepared && !o.json) say(o.json, `data: ${data.prepared.reused ? 'reused' : 'prepared'} ${data.dir}`);
   modelRaw.vocabSize ??= data.tokenizer.vocabSize;
+  if (modelRaw.type === 'ngram') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
   const modelConfig = resolveModelConfig(modelRaw);
   checkVocab(data.tokenizer, modelConfig, 'the config');
   const config = resolveTrainConfig(modelRaw.type as ModelType, trainRaw);

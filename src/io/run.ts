@@ -1,11 +1,16 @@
 /**
  * Opening a run folder for evaluation or generation: config.json → model, model.safetensors →
  * weights, tokenizer.json → tokenizer, with the checks that catch a mismatched or damaged folder.
+ * `openRun` also opens count-based n-gram runs (config.json says type 'ngram'; the counts are in
+ * model.ngram), which evaluate and sample through the same LanguageModel interface.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createModel, resolveModelConfig, type ModelConfig } from '../models/registry.js';
 import type { LanguageModel } from '../models/model.js';
+import { resolveNgramConfig, type NgramConfig } from '../ngram/config.js';
+import { loadNgramModel, NGRAM_FILE } from '../ngram/files.js';
+import type { NgramModel } from '../ngram/model.js';
 import { ConfigError } from '../tensor/errors.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -22,8 +27,46 @@ export interface LoadedRun {
   step: number;
 }
 
+/** A counted n-gram run: config.json (type 'ngram'), tokenizer.json and model.ngram. */
+export interface LoadedNgramRun {
+  dir: string;
+  model: NgramModel;
+  modelConfig: NgramConfig;
+  tokenizer: Tokenizer;
+  config: Record<string, unknown>;
+  step: 0;
+}
+
+export function isNgramRun(run: LoadedRun | LoadedNgramRun): run is LoadedNgramRun {
+  return run.modelConfig.type === 'ngram';
+}
+
+/** Opens a neural or an n-gram run (isNgramRun tells them apart). */
+export function openRun(dir: string): LoadedRun | LoadedNgramRun {
+  if (!existsSync(dir)) throw new CheckpointError(`run folder not found: ${dir}`, 'pass the --out folder of a slm train run');
+  if (!existsSync(join(dir, RUN_FILES.config))) return loadRun(dir); // its errors name what is missing
+  const config = readJson<Record<string, unknown>>(join(dir, RUN_FILES.config), 'run config');
+  const model = config.model as { type?: unknown } | null | undefined;
+  if (typeof model !== 'object' || model === null || model.type !== 'ngram') return loadRun(dir);
+  const modelConfig = resolveNgramConfig(model as Record<string, unknown>);
+  const tokJson = readJson<object>(join(dir, RUN_FILES.tokenizer), 'tokenizer');
+  const tokenizer = tokenizerFromJson(tokJson, { source: join(dir, RUN_FILES.tokenizer) });
+  checkVocab(tokenizer, modelConfig, dir);
+  const ngram = loadNgramModel(join(dir, NGRAM_FILE));
+  const saved = ngram.config;
+  if (saved.order !== modelConfig.order || saved.smoothing !== modelConfig.smoothing || saved.vocabSize !== modelConfig.vocabSize
+    || (saved.smoothing === 'addk' && saved.k !== modelConfig.k)) {
+    throw new CheckpointError(`${join(dir, NGRAM_FILE)} holds ${JSON.stringify(saved)} but ${join(dir, RUN_FILES.config)} says ${JSON.stringify(modelConfig)}`,
+      'the files come from different runs; count the model again');
+  }
+  return { dir, model: ngram, modelConfig, tokenizer, config, step: 0 };
+}
+
 export function loadRun(dir: string): LoadedRun {
   if (!existsSync(dir)) throw new CheckpointError(`run folder not found: ${dir}`, 'pass the --out folder of a slm train run');
+  if (existsSync(join(dir, NGRAM_FILE)) && !existsSync(join(dir, RUN_FILES.model))) {
+    throw new CheckpointError(`${dir} holds a count-based n-gram model, not a neural checkpoint`, 'open it with openRun (slm eval and slm generate do)');
+  }
   if (!existsSync(join(dir, RUN_FILES.model))) {
     throw new CheckpointError(`no checkpoint in ${dir}: ${RUN_FILES.model} is missing`, 'train first (slm train --out DIR), or wait for the first checkpoint');
   }
@@ -40,7 +83,7 @@ export function loadRun(dir: string): LoadedRun {
 }
 
 /** A tokenizer whose ids do not fit the model's vocabulary is an error, never a silent clamp. */
-export function checkVocab(tokenizer: Tokenizer, model: ModelConfig, where: string): void {
+export function checkVocab(tokenizer: Tokenizer, model: { readonly vocabSize: number }, where: string): void {
   if (tokenizer.vocabSize !== model.vocabSize) {
     throw new ConfigError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model in ${where} was built for ${model.vocabSize}`,
       'use the tokenizer the model was trained with (the run folder\'s tokenizer.json), or prepare the data with it');

@@ -9,6 +9,7 @@
  * (and their share) and the loss over the others.
  */
 import type { TokenSplit } from '../data/store.js';
+import { ConfigError } from '../tensor/errors.js';
 import type { NgramModel } from './model.js';
 
 export interface NgramEvalOptions {
@@ -34,6 +35,10 @@ export interface NgramEvalResult {
 }
 
 export function evaluateNgram(model: NgramModel, split: TokenSplit, o: NgramEvalOptions = {}): NgramEvalResult {
+  if (split.vocabSize !== model.vocabSize) {
+    throw new ConfigError(`the split was tokenized for a vocabulary of ${split.vocabSize} but the n-gram model has ${model.vocabSize}`,
+      'evaluate on data prepared with the tokenizer the model was counted with');
+  }
   const { ids, offsets } = split;
   const D = offsets.length - 1;
   const batchSize = o.batchSize ?? 32;

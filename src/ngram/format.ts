@@ -195,8 +195,12 @@ export function decodeNgramModel(bytes: Uint8Array, source = 'n-gram model'): Ng
     levels.push({ childStart: start, words, counts });
     P = G;
   }
-  if (config.smoothing === 'kn' && (!Array.isArray(header.discounts) || header.discounts.length !== config.order)) {
-    throw fail('a Kneser-Ney model file lacks its discounts');
+  if (config.smoothing === 'kn') {
+    if (!Array.isArray(header.discounts) || header.discounts.length !== config.order) throw fail('a Kneser-Ney model file lacks its discounts');
+    header.discounts.forEach((x, i) => {
+      const ok = Array.isArray(x?.d) && x.d.length === 3 && x.d.every((v, k) => typeof v === 'number' && v > 0 && v <= k + 1);
+      if (!ok) throw fail(`order ${i + 1}'s discounts ${JSON.stringify(x?.d)} are not three numbers in (0, 1], (0, 2], (0, 3]`);
+    });
   }
   return new NgramModel({
     config, levels, discounts: config.smoothing === 'kn' ? header.discounts : null, tokens: Number(header.tokens), documents: Number(header.documents),

@@ -65,6 +65,14 @@ export class NgramModel extends Module implements LanguageModel {
   /** (V) the unigram-level distribution. */
   private readonly unigram: Float64Array;
   private readonly scratch: Int32Array;
+  // The same data flattened for the evaluation loop, index k for order k + 1 (index 0 unused):
+  private readonly starts: Uint32Array[];
+  private readonly wordsAt: (Uint16Array | Uint32Array)[];
+  private readonly countsAt: Uint32Array[];
+  private readonly totals: Float64Array[];
+  private readonly gammas: Float64Array[];
+  /** (3(N+1)) D1, D2, D3+ of order k + 1 at 3k (kn). */
+  private readonly disc: Float64Array;
 
   constructor(init: NgramModelInit) {
     super();
@@ -85,6 +93,14 @@ export class NgramModel extends Module implements LanguageModel {
     if (c.smoothing === 'kn' && init.discounts?.length !== c.order) throw new ConfigError(`Kneser-Ney needs discounts for each of the ${c.order} orders`);
     this.stats = init.levels.map((lv, i) => (i === 0 ? null : this.contextStats(lv, i + 1)));
     this.unigram = this.unigramDistribution();
+    const none = new Float64Array(0);
+    this.starts = init.levels.map((lv) => lv.childStart ?? new Uint32Array(0));
+    this.wordsAt = init.levels.map((lv) => lv.words ?? new Uint32Array(0));
+    this.countsAt = init.levels.map((lv) => lv.counts);
+    this.totals = this.stats.map((st) => st?.total ?? none);
+    this.gammas = this.stats.map((st) => st?.gamma ?? none);
+    this.disc = new Float64Array(3 * (c.order + 1));
+    init.discounts?.forEach((d, k) => this.disc.set(d.d, 3 * k));
     this.eval();
   }
 
@@ -168,14 +184,39 @@ export class NgramModel extends Module implements LanguageModel {
   advance(state: Int32Array, w: number): number {
     const N = this.order;
     const js = this.scratch; // js[k]: id at order k+1 of (context of length k, w), or −1
+    const kn = this.config.smoothing === 'kn';
+    const disc = this.disc;
+    let p = this.unigram[w]!;
     let L = 0; // longest context length seen in training as a context
     for (let k = 1; k < N; k++) {
       const u = state[k]!;
-      if (u < 0 || this.stats[k]!.total[u]! === 0) break;
-      js[k] = this.find(k + 1, u, w);
+      if (u < 0) break;
+      const tot = this.totals[k]![u]!;
+      if (tot === 0) break;
+      const start = this.starts[k]!;
+      const words = this.wordsAt[k]!;
+      let lo = start[u]!;
+      let hi = start[u + 1]! - 1;
+      let j = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const x = words[mid]!;
+        if (x < w) lo = mid + 1;
+        else if (x > w) hi = mid - 1;
+        else {
+          j = mid;
+          break;
+        }
+      }
+      js[k] = j;
       L = k;
+      if (kn) {
+        const c = j >= 0 ? this.countsAt[k]![j]! : 0;
+        const d = c >= 3 ? disc[3 * k + 2]! : c === 2 ? disc[3 * k + 1]! : disc[3 * k]!;
+        p = (c > 0 ? (c - d) / tot : 0) + this.gammas[k]![u]! * p;
+      }
     }
-    const p = this.probAt(state, js, L, w);
+    if (!kn) p = this.probAt(state, js, L, w);
     for (let k = N; k >= 2; k--) state[k] = k - 1 <= L ? js[k - 1]! : -1;
     state[1] = w;
     return p;

@@ -30,12 +30,18 @@ export interface NativeInfo {
   fallbacks: string[];
 }
 
+/** Hooks for tests, not kernels: setSgemmScratchLimit caps sgemm's packing scratch (in floats) so
+ * small products take its chunked paths, and returns the previous cap. */
+export interface NativeTestHooks {
+  setSgemmScratchLimit: ((floats: number) => number) | null;
+}
+
 /** A loaded addon: its kernels and build info, or why it could not be loaded. */
-export type NativeLoad = { ok: true; kernels: Kernels; info: NativeInfo } | { ok: false; reason: string };
+export type NativeLoad = { ok: true; kernels: Kernels; info: NativeInfo; hooks: NativeTestHooks } | { ok: false; reason: string };
 
 type KernelName = Exclude<keyof Kernels, 'name'>;
 type AddonInfo = Omit<NativeInfo, 'path' | 'fallbacks'>;
-type Addon = Partial<Pick<Kernels, KernelName>> & { info?: () => AddonInfo };
+type Addon = Partial<Pick<Kernels, KernelName>> & { info?: () => AddonInfo; setSgemmScratchLimit?: (floats: number) => number };
 
 /** The repository (or installed package) root: src/backend/native/ sits three levels down, under dist/ or not. */
 function packageRoot(): string {
@@ -71,5 +77,6 @@ export function loadNativeAddon(path?: string): NativeLoad {
   const built: AddonInfo = typeof addon.info === 'function'
     ? addon.info()
     : { threads: 1, vectorBits: 0, vectorWidth: 'unknown', compiler: 'unknown', flags: 'unknown', sgemm: 'unknown' };
-  return { ok: true, kernels: table as unknown as Kernels, info: { path: file, ...built, fallbacks } };
+  const hooks: NativeTestHooks = { setSgemmScratchLimit: addon.setSgemmScratchLimit ?? null };
+  return { ok: true, kernels: table as unknown as Kernels, info: { path: file, ...built, fallbacks }, hooks };
 }

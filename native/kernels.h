@@ -1,0 +1,66 @@
+// Declarations of every native kernel, one group per source file (named like the TypeScript
+// twins in src/backend/reference/). Arguments are raw pointers into the JS typed arrays (already
+// offset by byteOffset) and int64 dimensions; addon.cc checks the lengths before calling.
+// Semantics are documented once, in src/backend/kernels.ts.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+
+namespace slm {
+
+// matmul.cc
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C,
+           bool accumulate);
+const char* sgemmConfig();
+// Test hook: caps the packed-operand scratch (in floats) so small products take the chunked
+// paths; returns the previous cap.
+int64_t setSgemmScratchLimit(int64_t floats);
+
+// elementwise.cc
+void addBroadcast(const float* x, const float* b, float* out, int64_t R, int64_t C);
+void mulBroadcast(const float* x, const float* b, float* out, int64_t R, int64_t C);
+void scaleShift(const float* x, double s, double t, float* out, int64_t n);
+void axpy(double alpha, const float* x, float* out, int64_t n, bool accumulate);
+void sumRows(const float* x, float* out, int64_t R, int64_t C, bool accumulate);
+void sumRowsProduct(const float* x, const float* y, float* out, int64_t R, int64_t C, bool accumulate);
+void dropoutApply(const float* x, const uint8_t* mask, double scale, float* out, int64_t n, bool accumulate);
+double sumSquares(const float* x, int64_t n);
+
+// embedding.cc
+void embeddingForward(const int32_t* ids, int64_t n, const float* table, float* out, int64_t C);
+void embeddingBackward(const int32_t* ids, int64_t n, const float* gOut, float* gTable, int64_t C);
+
+// softmax.cc
+void softmaxForward(const float* x, float* y, int64_t R, int64_t C);
+void softmaxBackward(const float* y, const float* gy, float* gx, int64_t R, int64_t C, bool accumulate);
+void logSoftmaxForward(const float* x, float* y, int64_t R, int64_t C);
+void logSoftmaxBackward(const float* y, const float* gy, float* gx, int64_t R, int64_t C, bool accumulate);
+void crossEntropyForward(const float* logits, const int32_t* targets, float* loss, float* lse, int64_t R,
+                         int64_t V);
+void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, const float* w,
+                          float* gLogits, int64_t R, int64_t V, bool accumulate);
+
+// layernorm.cc
+void layerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                      int64_t R, int64_t C, float eps);
+void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* gy,
+                       float* gx, float* gGamma, float* gBeta, int64_t R, int64_t C, bool accumulateX);
+
+// gelu.cc
+void geluForward(const float* x, float* y, int64_t n);
+void geluBackward(const float* x, const float* gy, float* gx, int64_t n, bool accumulate);
+
+// attention.cc
+void attentionForward(const float* q, const float* k, const float* v, const float* keyMask, float* att, float* out,
+                      int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+void attentionBackward(const float* q, const float* k, const float* v, const float* att, const float* gOut,
+                       float* gq, float* gk, float* gv, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+
+// adamw.cc
+void adamwStep(float* p, const float* g, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
+               double eps, double weightDecay, double bc1, double bc2);
+void adamwStepRows(float* p, float* m, float* v, int64_t R, const int32_t* rows, int64_t n, const float* g,
+                   int64_t C, double lr, double beta1, double beta2, double eps, double weightDecay, double bc1,
+                   double bc2);
+
+}  // namespace slm

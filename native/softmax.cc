@@ -1,0 +1,159 @@
+// Softmax, log-softmax and the fused softmax + cross-entropy, row by row, rows split across the
+// pool. Every row subtracts its maximum first; exps are vectorised floats (about 1 ulp), row sums
+// are in double, as in the reference. Cross-entropy never materialises the probabilities.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace slm {
+
+namespace {
+
+constexpr int64_t kChunk = 256;  // exps computed into a stack buffer this many at a time
+
+int64_t rowGrain(int64_t C) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)); }
+
+// logsumexp of one row (n >= 1), or -inf when every entry is -inf.
+double rowLogSumExp(const float* x, int64_t n) {
+  const float max = rowMax(x, n);
+  if (max == -INFINITY) return -INFINITY;
+  return double(max) + std::log(sumExpShifted(x, max, n));
+}
+
+}  // namespace
+
+// y (R,C) = softmax over each row of x (R,C)
+void softmaxForward(const float* x, float* y, int64_t R, int64_t C) {
+  if (C <= 0) return;
+  parallelFor(R, rowGrain(C), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      const float max = rowMax(xr, C);
+      expShifted(xr, max, yr, C);
+      double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t c = 0; c < C; c++) sum += double(yr[c]);
+      const double inv = 1.0 / sum;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) yr[c] = float(double(yr[c]) * inv);
+    }
+  });
+}
+
+// gx (R,C) (+)= y * (gy - sum(gy * y)) per row
+void softmaxBackward(const float* y, const float* gy, float* gx, int64_t R, int64_t C, bool accumulate) {
+  parallelFor(R, rowGrain(C), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float *yr = y + r * C, *gr = gy + r * C;
+      float* o = gx + r * C;
+      double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t c = 0; c < C; c++) dot += double(gr[c]) * double(yr[c]);
+      if (accumulate) {
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) o[c] = float(double(o[c]) + double(yr[c]) * (double(gr[c]) - dot));
+      } else {
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) o[c] = float(double(yr[c]) * (double(gr[c]) - dot));
+      }
+    }
+  });
+}
+
+// y (R,C) = x - logsumexp(x) per row
+void logSoftmaxForward(const float* x, float* y, int64_t R, int64_t C) {
+  if (C <= 0) return;
+  parallelFor(R, rowGrain(C), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      const double lse = rowLogSumExp(xr, C);
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) yr[c] = float(double(xr[c]) - lse);
+    }
+  });
+}
+
+// gx (R,C) (+)= gy - exp(y) * sum(gy) per row
+void logSoftmaxBackward(const float* y, const float* gy, float* gx, int64_t R, int64_t C, bool accumulate) {
+  parallelFor(R, rowGrain(C), [&](int64_t r0, int64_t r1) {
+    alignas(64) float e[kChunk];
+    for (int64_t r = r0; r < r1; r++) {
+      const float *yr = y + r * C, *gr = gy + r * C;
+      float* o = gx + r * C;
+      double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t c = 0; c < C; c++) sum += double(gr[c]);
+      for (int64_t c0 = 0; c0 < C; c0 += kChunk) {
+        const int64_t m = std::min(kChunk, C - c0);
+        expShifted(yr + c0, 0.0f, e, m);
+        float* oc = o + c0;
+        const float* gc = gr + c0;
+        if (accumulate) {
+#pragma omp simd
+          for (int64_t c = 0; c < m; c++) oc[c] = float(double(oc[c]) + (double(gc[c]) - double(e[c]) * sum));
+        } else {
+#pragma omp simd
+          for (int64_t c = 0; c < m; c++) oc[c] = float(double(gc[c]) - double(e[c]) * sum);
+        }
+      }
+    }
+  });
+}
+
+// lse (R) = logsumexp(row), loss (R) = lse - logits[target]; ignored rows (target < 0) get 0.
+void crossEntropyForward(const float* logits, const int32_t* targets, float* loss, float* lse, int64_t R,
+                         int64_t V) {
+  parallelFor(R, rowGrain(V), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int32_t t = targets[r];
+      if (t < 0) {
+        loss[r] = 0.0f;
+        lse[r] = 0.0f;
+        continue;
+      }
+      const float* xr = logits + r * V;
+      const double l = rowLogSumExp(xr, V);
+      lse[r] = float(l);
+      loss[r] = float(l - double(xr[t]));
+    }
+  });
+}
+
+// gLogits (R,V) (+)= w[r] * (softmax(row) - onehot(target)), softmax recomputed from lse.
+void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, const float* w,
+                          float* gLogits, int64_t R, int64_t V, bool accumulate) {
+  parallelFor(R, rowGrain(V), [&](int64_t r0, int64_t r1) {
+    alignas(64) float e[kChunk];
+    for (int64_t r = r0; r < r1; r++) {
+      const int32_t t = targets[r];
+      const float wr = w[r];
+      float* o = gLogits + r * V;
+      if (t < 0 || wr == 0.0f) {
+        if (!accumulate) std::fill(o, o + V, 0.0f);
+        continue;
+      }
+      const float* xr = logits + r * V;
+      const float l = lse[r];
+      for (int64_t c0 = 0; c0 < V; c0 += kChunk) {
+        const int64_t m = std::min(kChunk, V - c0);
+        expShifted(xr + c0, l, e, m);
+        float* oc = o + c0;
+        if (accumulate) {
+#pragma omp simd
+          for (int64_t c = 0; c < m; c++) oc[c] += wr * e[c];
+        } else {
+#pragma omp simd
+          for (int64_t c = 0; c < m; c++) oc[c] = wr * e[c];
+        }
+      }
+      o[t] -= wr;
+    }
+  });
+}
+
+}  // namespace slm
