@@ -62,6 +62,16 @@ describe('slm end to end', () => {
     }
   });
 
+  test('slm run: the notebook\'s flow in one command reports losses and samples', () => {
+    const r = json(slm('run', tiny.dir, '--minutes', '0.02', '--eval-docs', '3', '--samples', '2', '--batch-size', '4', '--out', join(work, 'run-quick'), '--json'));
+    assert.ok((r.steps as number) >= 1);
+    assert.ok(Number.isFinite(r.testLoss) && Number.isFinite(r.testLossBefore));
+    assert.equal((r.samples as string[]).length, 2);
+    assert.ok((r.samples as string[])[0]!.startsWith('we compared the prevalence of'));
+    assert.ok(Number.isFinite((r.bigram as { testLoss: number }).testLoss));
+    assert.ok(existsSync(join(work, 'run-quick', 'model.safetensors')));
+  });
+
   test('a folder with train.txt/test.txt trains directly (prepared on the fly)', () => {
     const t = json(slm('train', '--data', tiny.dir, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '16', '--max-steps', '2', '--out', join(work, 'run-dir'), '--json'));
     assert.equal(t.steps, 2);
