@@ -117,3 +117,37 @@ describe('packed batches', () => {
     assert.equal(r.positions, countBatches(s, { batchSize: 1, mode: 'packed', blockSize: 5 }) * 4);
   });
 });
+
+describe('prefetching in a worker thread', () => {
+  test('yields exactly the batches of the synchronous generators, per epoch and from a start batch', async () => {
+    const { BatchPrefetcher } = await import('../src/data/prefetch.js');
+    const many = Array.from({ length: 23 }, (_, i) => [101, ...Array.from({ length: 1 + (i * 7) % 11 }, (_, j) => 1 + ((i + j) % 150)), 102]);
+    const s = readStore(writeStore('prefetch.bin', 200, many));
+    for (const mode of ['padded', 'packed'] as const) {
+      const p = new BatchPrefetcher(s, { batchSize: 4, shuffle: true, seed: 5, mode, blockSize: 6 });
+      try {
+        for (const [epoch, start] of [[0, 0], [1, 0], [2, 3]] as const) {
+          const want = mode === 'packed'
+            ? [...packedBatches(s, { batchSize: 4, shuffle: true, seed: 5, epoch, startBatch: start, blockSize: 6 })]
+            : [...paddedBatches(s, { batchSize: 4, shuffle: true, seed: 5, epoch, startBatch: start })];
+          const got = [];
+          for await (const b of p.epoch(epoch, start)) got.push(b);
+          assert.equal(got.length, want.length, `${mode} epoch ${epoch}`);
+          got.forEach((b, i) => {
+            assert.deepEqual(b.ids.toArray(), want[i]!.ids.toArray());
+            assert.deepEqual(b.mask.toArray(), want[i]!.mask.toArray());
+          });
+        }
+        // Leaving an epoch early and starting the next still gives the right batches.
+        for await (const _ of p.epoch(3)) break;
+        const first = (await p.epoch(4).next()).value!;
+        const want = mode === 'packed'
+          ? packedBatches(s, { batchSize: 4, shuffle: true, seed: 5, epoch: 4, blockSize: 6 }).next().value!
+          : paddedBatches(s, { batchSize: 4, shuffle: true, seed: 5, epoch: 4 }).next().value!;
+        assert.deepEqual(first.ids.toArray(), want.ids.toArray());
+      } finally {
+        await p.close();
+      }
+    }
+  });
+});

@@ -6,7 +6,8 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
+import { countBatches, shiftBatch } from '../data/batches.js';
+import { BatchPrefetcher } from '../data/prefetch.js';
 import type { TokenSplit } from '../data/store.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import {
@@ -92,11 +93,6 @@ export function collectRngs(m: Module): Rng[] {
   return out;
 }
 
-function batchesFor(split: TokenSplit, c: TrainConfig, epoch: number, startBatch: number): Generator<Batch> {
-  const o = { batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, epoch, startBatch };
-  return c.batching === 'packed' ? packedBatches(split, { ...o, blockSize: c.blockSize }) : paddedBatches(split, o);
-}
-
 function longestDocument(split: TokenSplit): number {
   let T = 0;
   for (let d = 0; d + 1 < split.offsets.length; d++) T = Math.max(T, split.offsets[d + 1]! - split.offsets[d]!);
@@ -167,58 +163,65 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     return true;
   };
 
-  outer: while (state.epoch < c.epochs && state.step < totalSteps) {
-    for (const b of batchesFor(run.train, c, state.epoch, state.batchInEpoch)) {
-      if (state.step >= totalSteps) break outer;
-      if (c.maxSeconds !== null && state.seconds - secondsAtStart >= c.maxSeconds) {
-        timeUp = true;
-        break outer;
-      }
-      if (run.signal?.aborted) {
-        interrupted = true;
-        break outer;
-      }
-      opt.lr = schedule(state.step);
-      opt.zeroGrad();
-      const r = runBatch(model, shiftBatch(b), estimate.microRows, true);
-      if (!Number.isFinite(r.loss)) {
-        throw new TrainingError(`loss became ${r.loss} at step ${state.step + 1} (epoch ${state.epoch + 1}, batch ${state.batchInEpoch + 1})`,
-          `the last good checkpoint is kept${outDir ? ` in ${outDir}` : ''}; lower the learning rate (now ${opt.lr}) or set gradClip`);
-      }
-      if (c.gradClip !== null) {
-        const norm = clipGradNorm(model.parameters(), c.gradClip);
-        if (!Number.isFinite(norm)) {
-          throw new TrainingError(`gradient norm became ${norm} at step ${state.step + 1}`, 'lower the learning rate; the last good checkpoint is kept');
+  const batches = new BatchPrefetcher(run.train, {
+    batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, mode: c.batching, blockSize: c.blockSize,
+  });
+  try {
+    outer: while (state.epoch < c.epochs && state.step < totalSteps) {
+      for await (const b of batches.epoch(state.epoch, state.batchInEpoch)) {
+        if (state.step >= totalSteps) break outer;
+        if (c.maxSeconds !== null && state.seconds - secondsAtStart >= c.maxSeconds) {
+          timeUp = true;
+          break outer;
         }
+        if (run.signal?.aborted) {
+          interrupted = true;
+          break outer;
+        }
+        opt.lr = schedule(state.step);
+        opt.zeroGrad();
+        const r = runBatch(model, shiftBatch(b), estimate.microRows, true);
+        if (!Number.isFinite(r.loss)) {
+          throw new TrainingError(`loss became ${r.loss} at step ${state.step + 1} (epoch ${state.epoch + 1}, batch ${state.batchInEpoch + 1})`,
+            `the last good checkpoint is kept${outDir ? ` in ${outDir}` : ''}; lower the learning rate (now ${opt.lr}) or set gradClip`);
+        }
+        if (c.gradClip !== null) {
+          const norm = clipGradNorm(model.parameters(), c.gradClip);
+          if (!Number.isFinite(norm)) {
+            throw new TrainingError(`gradient norm became ${norm} at step ${state.step + 1}`, 'lower the learning rate; the last good checkpoint is kept');
+          }
+        }
+        opt.step();
+        state.step++;
+        state.batchInEpoch++;
+        state.tokens += r.tokens;
+        state.seconds = (performance.now() - t0) / 1000;
+        recent.push(r.loss);
+        if (recent.length > c.logEvery) recent.shift();
+        const tps = (state.tokens - tokens0) / Math.max(1e-9, state.seconds - secondsAtStart);
+        const stepsPerSec = (state.step - stepAtStart) / Math.max(1e-9, state.seconds - secondsAtStart);
+        const isLog = state.step % c.logEvery === 0;
+        const avgLoss = recent.reduce((a, x) => a + x, 0) / recent.length;
+        log({ step: state.step, epoch: state.epoch + 1, loss: r.loss, tokens: r.tokens, lr: opt.lr, seconds: +state.seconds.toFixed(3) });
+        emit({
+          kind: 'step', step: state.step, totalSteps, epoch: state.epoch + 1, batch: state.batchInEpoch, batchesPerEpoch, loss: r.loss,
+          lr: opt.lr, tokensPerSecond: tps, seconds: state.seconds, etaSeconds: (totalSteps - state.step) / stepsPerSec, log: isLog, avgLoss,
+        });
+        if (c.saveEvery !== null && state.step % c.saveEvery === 0) save('every');
+        await new Promise((res) => setImmediate(res));
       }
-      opt.step();
-      state.step++;
-      state.batchInEpoch++;
-      state.tokens += r.tokens;
-      state.seconds = (performance.now() - t0) / 1000;
-      recent.push(r.loss);
-      if (recent.length > c.logEvery) recent.shift();
-      const tps = (state.tokens - tokens0) / Math.max(1e-9, state.seconds - secondsAtStart);
-      const stepsPerSec = (state.step - stepAtStart) / Math.max(1e-9, state.seconds - secondsAtStart);
-      const isLog = state.step % c.logEvery === 0;
-      const avgLoss = recent.reduce((a, x) => a + x, 0) / recent.length;
-      log({ step: state.step, epoch: state.epoch + 1, loss: r.loss, tokens: r.tokens, lr: opt.lr, seconds: +state.seconds.toFixed(3) });
-      emit({
-        kind: 'step', step: state.step, totalSteps, epoch: state.epoch + 1, batch: state.batchInEpoch, batchesPerEpoch, loss: r.loss,
-        lr: opt.lr, tokensPerSecond: tps, seconds: state.seconds, etaSeconds: (totalSteps - state.step) / stepsPerSec, log: isLog, avgLoss,
-      });
-      if (c.saveEvery !== null && state.step % c.saveEvery === 0) save('every');
-      await new Promise((res) => setImmediate(res));
+      if ((state.step >= totalSteps || timeUp) && state.batchInEpoch < batchesPerEpoch) break;
+      // Epoch end: test loss over the whole test split, checkpoint.
+      state.epoch++;
+      state.batchInEpoch = 0;
+      if (!(await runTest())) {
+        interrupted = true;
+        break;
+      }
+      save('epoch');
     }
-    if ((state.step >= totalSteps || timeUp) && state.batchInEpoch < batchesPerEpoch) break;
-    // Epoch end: test loss over the whole test split, checkpoint.
-    state.epoch++;
-    state.batchInEpoch = 0;
-    if (!(await runTest())) {
-      interrupted = true;
-      break;
-    }
-    save('epoch');
+  } finally {
+    await batches.close();
   }
   // A run cut short by maxSteps still reports a test loss for the weights it ends with.
   if (!interrupted && evaluatedAt !== state.step && state.step > stepAtStart && !(await runTest())) interrupted = true;
