@@ -158,10 +158,13 @@ async function prepareSplit(docs: AsyncIterable<{ text: string }>, tokenizer: To
   return s;
 }
 
-/** Worker threads tokenizing batches; results are handed back in submission order. */
+/**
+ * Worker threads tokenizing batches, two batches queued per worker so none waits for the main
+ * thread between batches; results are handed back in submission order.
+ */
 class EncoderPool {
   private readonly workers: Worker[];
-  private readonly idle: Worker[];
+  private readonly load: number[];
   private readonly done = new Map<number, EncodeResult>();
   private readonly sinks = new Map<number, (r: EncodeResult) => void>();
   private next = 0;
@@ -172,11 +175,11 @@ class EncoderPool {
   constructor(tokenizer: Tokenizer, maxTokens: number, n: number) {
     const url = new URL('./tokenizeWorker.js', import.meta.url);
     this.workers = Array.from({ length: n }, () => new Worker(url, { workerData: { tokenizerJson: tokenizer.toJSON(), maxTokens } }));
-    this.idle = [...this.workers];
-    for (const w of this.workers) {
+    this.load = this.workers.map(() => 0);
+    this.workers.forEach((w, i) => {
       w.on('message', (r: EncodeResult) => {
         this.done.set(r.seq, r);
-        this.idle.push(w);
+        this.load[i]!--;
         this.inFlight--;
         while (this.done.has(this.next)) {
           const res = this.done.get(this.next)!;
@@ -191,7 +194,7 @@ class EncoderPool {
         this.failure = e;
         this.wake();
       });
-    }
+    });
   }
 
   private wake(): void {
@@ -209,10 +212,13 @@ class EncoderPool {
   }
 
   async submit(req: EncodeRequest, sink: (r: EncodeResult) => void): Promise<void> {
-    await this.waitFor(() => this.idle.length > 0 && this.done.size < 4 * this.workers.length);
+    await this.waitFor(() => this.inFlight < 2 * this.workers.length);
     this.sinks.set(req.seq, sink);
     this.inFlight++;
-    this.idle.pop()!.postMessage(req);
+    let best = 0;
+    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[best]!) best = i;
+    this.load[best]!++;
+    this.workers[best]!.postMessage(req);
   }
 
   async drain(): Promise<void> {
