@@ -15,6 +15,7 @@ import { checkVocab } from '../io/run.js';
 import { createModel, modelTypes, resolveModelConfig, type ModelType } from '../models/registry.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
+import { withoutRandomInit } from '../tensor/tensor.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { formatBytes } from '../train/memory.js';
 import { train, type TrainEvent } from '../train/trainer.js';
@@ -130,7 +131,9 @@ async function runTrain(o: Opts): Promise<void> {
   const modelConfig = resolveModelConfig(modelRaw);
   checkVocab(data.tokenizer, modelConfig, 'the config');
   const config = resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
-  const model = createModel(modelConfig, new Rng(config.seed));
+  // Resuming loads every weight from the checkpoint, so drawing the initial ones is wasted time.
+  const build = () => createModel(modelConfig, new Rng(config.seed));
+  const model = o.resume ? withoutRandomInit(build) : build();
 
   const pad = paddingReport(data.train, { batchSize: config.batchSize, mode: config.batching, blockSize: config.blockSize });
   say(o.json, model.summary());

@@ -12,6 +12,7 @@ import { resolveNgramConfig, type NgramConfig } from '../ngram/config.js';
 import { loadNgramModel, NGRAM_FILE } from '../ngram/files.js';
 import type { NgramModel } from '../ngram/model.js';
 import { ConfigError } from '../tensor/errors.js';
+import { withoutRandomInit } from '../tensor/tensor.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { loadModelWeights, readJson, RUN_FILES } from './checkpoint.js';
@@ -76,7 +77,7 @@ export function loadRun(dir: string): LoadedRun {
   const tokJson = readJson<object>(join(dir, RUN_FILES.tokenizer), 'tokenizer');
   const tokenizer = tokenizerFromJson(tokJson, { source: join(dir, RUN_FILES.tokenizer) });
   checkVocab(tokenizer, modelConfig, dir);
-  const model = createModel(modelConfig);
+  const model = withoutRandomInit(() => createModel(modelConfig)); // weights come from the checkpoint
   const step = loadModelWeights(dir, model);
   model.eval();
   return { dir, model, modelConfig, tokenizer, config, step };

@@ -221,12 +221,31 @@ export class Tensor {
 
   /** N(0, 1) samples from `rng` (the default generator when omitted), like torch.randn. */
   static randn(shape: Shape, rng: Rng = defaultRng(), requiresGrad = false): Tensor {
-    return new Tensor(rng.fillNormal(new Float32Array(shapeSize(shape))), shape, requiresGrad);
+    const data = new Float32Array(shapeSize(shape));
+    return new Tensor(initSkipped ? data : rng.fillNormal(data), shape, requiresGrad);
   }
 
   /** U(low, high) samples, like torch.rand scaled. */
   static rand(shape: Shape, rng: Rng = defaultRng(), low = 0, high = 1, requiresGrad = false): Tensor {
-    return new Tensor(rng.fillUniform(new Float32Array(shapeSize(shape)), low, high), shape, requiresGrad);
+    const data = new Float32Array(shapeSize(shape));
+    return new Tensor(initSkipped ? data : rng.fillUniform(data, low, high), shape, requiresGrad);
+  }
+}
+
+let initSkipped = false;
+
+/**
+ * Runs `fn` with random initialisation turned off: Tensor.randn and Tensor.rand return zeros.
+ * For building a model whose weights are about to be loaded from a checkpoint (the Markov table's
+ * 840M normals take about 40 s to draw).
+ */
+export function withoutRandomInit<T>(fn: () => T): T {
+  const prev = initSkipped;
+  initSkipped = true;
+  try {
+    return fn();
+  } finally {
+    initSkipped = prev;
   }
 }
 
