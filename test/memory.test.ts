@@ -73,3 +73,22 @@ for (const [name, make] of [
     assert.ok(growth < 8 << 20, `memory grew by ${(growth / 1024).toFixed(0)} kB between step 50 and 300`);
   });
 }
+
+test('the buffer pool stays within its limit when shapes change every step, dropping stale sizes first', async () => {
+  const { pooledBufferBytes, releaseBuffer, setBufferPoolLimit, takeBuffer, clearBufferPool } = await import('../src/tensor/pool.js');
+  clearBufferPool();
+  const prev = setBufferPoolLimit(64 * 1024);
+  try {
+    for (let n = 1000; n < 3000; n += 7) {
+      releaseBuffer(new Float32Array(n)); // a new length every "step", as padded batches give
+      assert.ok(pooledBufferBytes() <= 64 * 1024, `pool holds ${pooledBufferBytes()} bytes`);
+    }
+    const recent = new Float32Array(2995);
+    releaseBuffer(recent);
+    assert.equal(takeBuffer(2995), recent, 'the most recently pooled size is still there');
+    assert.ok(pooledBufferBytes() >= 0);
+  } finally {
+    setBufferPoolLimit(prev);
+    clearBufferPool();
+  }
+});

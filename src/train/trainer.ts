@@ -25,6 +25,7 @@ import { SlmError } from '../tensor/errors.js';
 import type { Rng } from '../tensor/rng.js';
 import type { TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
+import { memoryKeeper } from './gc.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import { runBatch } from './step.js';
 
@@ -163,6 +164,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     return true;
   };
 
+  const keepMemory = memoryKeeper();
   const batches = new BatchPrefetcher(run.train, {
     batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, mode: c.batching, blockSize: c.blockSize,
   });
@@ -192,6 +194,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
           }
         }
         opt.step();
+        keepMemory();
         state.step++;
         state.batchInEpoch++;
         state.tokens += r.tokens;
