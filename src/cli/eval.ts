@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { openData } from '../data/open.js';
+import { longestDocument } from '../data/store.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun } from '../io/run.js';
 import type { TokenSplit } from '../data/store.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
@@ -38,8 +39,7 @@ export function registerEval(program: Command): void {
       checkVocab(data.tokenizer, run.modelConfig, o.model);
       const split = data[o.split];
       if (isNgramRun(run)) return evalNgram(run, split, o);
-      let T = 0;
-      for (let d = 0; d + 1 < split.offsets.length; d++) T = Math.max(T, split.offsets[d + 1]! - split.offsets[d]!);
+      const T = longestDocument(split);
       const microRows = chooseMicroRows(run.modelConfig, o.batchSize, Math.max(1, T - 1), o.memoryBudget);
       const p = new Progress(process.stderr, 50);
       let started = false;

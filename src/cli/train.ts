@@ -12,7 +12,7 @@ import { openData } from '../data/open.js';
 import { paddingReport } from '../data/batches.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab } from '../io/run.js';
-import { createModel, modelTypes, resolveModelConfig, type ModelType } from '../models/registry.js';
+import { countParameters, createModel, modelTypes, resolveModelConfig, type ModelType } from '../models/registry.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { withoutRandomInit } from '../tensor/tensor.js';
@@ -133,6 +133,8 @@ async function runTrain(o: Opts): Promise<void> {
   const config = resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
   // Resuming loads every weight from the checkpoint, so drawing the initial ones is wasted time.
   const build = () => createModel(modelConfig, new Rng(config.seed));
+  const nParams = countParameters(modelConfig);
+  if (!o.resume && nParams > 1e8) say(o.json, `initialising ${nParams.toLocaleString('en-US')} parameters (about ${Math.round(nParams / 2e7)} s) ...`);
   const model = o.resume ? withoutRandomInit(build) : build();
 
   const pad = paddingReport(data.train, { batchSize: config.batchSize, mode: config.batching, blockSize: config.blockSize });

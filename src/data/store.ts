@@ -156,3 +156,10 @@ export function firstDocuments(s: TokenSplit, n: number): TokenSplit {
   const k = Math.max(0, Math.min(n, numDocuments(s)));
   return { ids: s.ids.subarray(0, s.offsets[k]!), offsets: s.offsets.subarray(0, k + 1), vocabSize: s.vocabSize };
 }
+
+/** Tokens in the longest document of a split (the padded batch length to plan memory for). */
+export function longestDocument(s: TokenSplit): number {
+  let T = 0;
+  for (let d = 0; d + 1 < s.offsets.length; d++) T = Math.max(T, s.offsets[d + 1]! - s.offsets[d]!);
+  return T;
+}

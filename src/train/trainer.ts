@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countBatches, shiftBatch } from '../data/batches.js';
 import { BatchPrefetcher } from '../data/prefetch.js';
-import type { TokenSplit } from '../data/store.js';
+import { longestDocument, type TokenSplit } from '../data/store.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadModelWeights, loadOptimizer, readJson, RUN_FILES, saveModelWeights, saveOptimizer, writeJsonAtomic,
@@ -94,11 +94,6 @@ export function collectRngs(m: Module): Rng[] {
   return out;
 }
 
-function longestDocument(split: TokenSplit): number {
-  let T = 0;
-  for (let d = 0; d + 1 < split.offsets.length; d++) T = Math.max(T, split.offsets[d + 1]! - split.offsets[d]!);
-  return T;
-}
 
 export async function train(run: TrainRun): Promise<TrainResult> {
   const { model, config: c, outDir } = run;
