@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { SlmError } from '../tensor/errors.js';
+import { registerCompare } from './compare.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerInfo } from './info.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerPrepare(program);
   registerTrain(program);
   registerEval(program);
+  registerCompare(program);
   registerGenerate(program);
   registerTokenize(program);
   registerInfo(program);

@@ -161,7 +161,7 @@ async function runTrain(o: Opts): Promise<void> {
     if (o.json) printJson({ ...r, runDir: outDir });
     else {
       say(false, `${r.interrupted ? 'stopped' : 'done'}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
-        + `(${Math.round(r.tokensPerSecond)} tokens/s); train loss ${r.trainLoss.toFixed(4)}`
+        + `(${Math.round(r.tokensPerSecond)} tokens/s, peak memory ${formatBytes(r.peakRssBytes)}); train loss ${r.trainLoss.toFixed(4)}`
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }

@@ -21,6 +21,7 @@ import { resolveNgramConfig } from '../ngram/config.js';
 import { evaluateNgram, type NgramEvalResult } from '../ngram/evaluate.js';
 import { NGRAM_FILE, saveNgramModel } from '../ngram/files.js';
 import { ConfigError } from '../tensor/errors.js';
+import { peakRss } from '../train/trainer.js';
 import { formatDuration, printJson, say } from './common.js';
 
 export interface NgramTrainArgs {
@@ -59,7 +60,7 @@ export async function trainNgramRun(a: NgramTrainArgs): Promise<void> {
   const zero = (r: NgramEvalResult) => ({ zeroProbTokens: r.zeroProbTokens, zeroProbShare: r.zeroProbShare });
   writeJsonAtomic(join(a.outDir, RUN_FILES.config), {
     slmkit: 1, model: config, data: a.dataPath,
-    report: { ...report, fileBytes, test: { loss: test.loss, tokens: test.tokens, ...zero(test) }, train: { loss: train.loss, ...zero(train) } },
+    report: { ...report, fileBytes, peakRssBytes: peakRss(), test: { loss: test.loss, tokens: test.tokens, ...zero(test) }, train: { loss: train.loss, ...zero(train) } },
   });
   writeJsonAtomic(join(a.outDir, RUN_FILES.tokenizer), data.tokenizer.toJSON());
   writeFileAtomic(join(a.outDir, RUN_FILES.metrics), `${JSON.stringify({

@@ -49,6 +49,8 @@ interface TrainerState {
   rngStates: number[][];
   lastTestLoss: number | null;
   done: boolean;
+  /** Highest resident memory of any process that worked on this run, bytes (absent in older runs). */
+  peakRssBytes?: number;
 }
 
 export interface TrainRun {
@@ -80,7 +82,14 @@ export interface TrainResult {
   tokens: number;
   seconds: number;
   tokensPerSecond: number;
+  /** Peak resident memory over the whole run (all resumed sessions), bytes. */
+  peakRssBytes: number;
   interrupted: boolean;
+}
+
+/** This process's peak resident set size so far, bytes. */
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** Dropout generators in module order: their states make a resumed run bit-identical. */
@@ -125,6 +134,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   emit({ kind: 'start', parameters: model.numParameters(), estimate, batchesPerEpoch, totalSteps, resumedAt: state.step });
 
   const save = (reason: 'epoch' | 'every' | 'interrupt' | 'end') => {
+    state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, peakRss());
     if (!outDir) return;
     state.rngStates = rngs.map((r) => r.getState());
     saveOptimizer(outDir, model, opt, state.step);
@@ -237,6 +247,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     tokens: state.tokens,
     seconds,
     tokensPerSecond: (state.tokens - tokens0) / Math.max(1e-9, seconds - secondsAtStart),
+    peakRssBytes: state.peakRssBytes ?? peakRss(),
     interrupted,
   };
 }

@@ -1,0 +1,70 @@
+/**
+ * `slm compare RUN_DIR… --data DIR`: the model ladder. Scores every run on the same split and
+ * prints one table (model, parameters, test loss, perplexity, bits per token, training time, peak
+ * memory), with one sample per run when --prompt is given. --json prints {split, rows: [...]}.
+ */
+import type { Command } from 'commander';
+import { openData } from '../data/open.js';
+import { ConfigError } from '../tensor/errors.js';
+import { compareRuns, type CompareRow } from '../train/compare.js';
+import { formatBytes } from '../train/memory.js';
+import { formatDuration, parseBytes, parseIntOpt, printJson, say } from './common.js';
+
+interface Opts {
+  data: string;
+  split: string;
+  batchSize: number;
+  memoryBudget: number;
+  prompt?: string;
+  maxNewTokens: number;
+  seed: number;
+  json?: boolean;
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('score several trained runs on the same split and print one table (the model ladder)')
+    .argument('<runs...>', 'run folders written by slm train (neural or --model ngram)')
+    .requiredOption('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
+    .option('--split <name>', 'test or train', 'test')
+    .option('--batch-size <n>', 'documents per batch', parseIntOpt('--batch-size', 1), 32)
+    .option('--memory-budget <bytes>', 'activation memory per micro-batch, e.g. 512m', parseBytes, 1 << 30)
+    .option('--prompt <text>', 'also draw one sample from each run for this prompt')
+    .option('--max-new-tokens <n>', 'tokens per sample', parseIntOpt('--max-new-tokens', 0), 30)
+    .option('--seed <n>', 'seed of the samples', parseIntOpt('--seed'), 42)
+    .option('--json', 'print {"split", "rows": [...]} as JSON')
+    .action(async (runs: string[], o: Opts) => {
+      if (o.split !== 'test' && o.split !== 'train') throw new ConfigError(`--split must be test or train, got '${o.split}'`);
+      const data = await openData(o.data);
+      const rows = await compareRuns(runs, data, {
+        split: o.split, batchSize: o.batchSize, memoryBudget: o.memoryBudget, prompt: o.prompt, maxNewTokens: o.maxNewTokens, seed: o.seed,
+        onRun: (dir, i, n) => process.stderr.write(`scoring ${dir} (${i + 1}/${n}) ...\n`),
+      });
+      if (o.json) return printJson({ split: o.split, rows });
+      say(false, formatTable(rows, o.split));
+      if (rows.some((r) => r.zeroProbTokens > 0)) {
+        say(false, '* an MLE n-gram gives some tokens probability 0; its loss leaves them out (with them it is infinite), so it is not comparable');
+      }
+      if (rows.some((r) => r.sample !== undefined)) {
+        say(false, '');
+        for (const r of rows) say(false, `${r.run}: ${r.sample ?? ''}`);
+      }
+    });
+}
+
+export function formatTable(rows: CompareRow[], split: string): string {
+  const head = ['run', 'model', 'parameters', 'steps', 'train time', 'peak memory', `${split} loss`, 'perplexity', 'bits/token'];
+  const body = rows.map((r) => [
+    r.run, r.model,
+    `${r.parameters.toLocaleString('en-US')}${r.parameterKind === 'ngrams' ? ' n-grams' : ''}`,
+    r.steps === null ? '?' : String(r.steps),
+    r.trainSeconds === null ? '?' : formatDuration(r.trainSeconds),
+    r.peakRssBytes === null ? '?' : formatBytes(r.peakRssBytes),
+    `${r.loss.toFixed(4)}${r.zeroProbTokens > 0 ? '*' : ''}`, r.perplexity.toFixed(1), r.bitsPerToken.toFixed(3),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8]);
+  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
