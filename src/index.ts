@@ -7,13 +7,15 @@ export { kernels, useBackend, availableBackends, registerBackend, type Kernels }
 export * as F from './ops/index.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
-export type { LanguageModel } from './models/model.js';
+export type { LanguageModel, Decoder } from './models/model.js';
+export { openDecoder, forwardDecoder } from './models/decoder.js';
+export { KVCache, TransformerDecoder } from './models/kvcache.js';
 export { MarkovChain, MarkovChainLowRank, type MarkovConfig, type LowRankConfig } from './models/markov.js';
 export { Transformer, Block, CausalSelfAttention, type TransformerConfig } from './models/transformer.js';
 export * from './tokenizer/index.js';
 export * from './tokenizer/train/index.js';
 export { sampleToken, type SamplingOptions } from './sample/sampling.js';
-export { generateIds, type GenerateOptions } from './sample/generate.js';
+export { generateIds, type GenerateOptions, type PromptCut } from './sample/generate.js';
 export { generate, promptIds, endId, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
 export { createModel, resolveModelConfig, countParameters, modelTypes, type ModelConfig, type ModelType } from './models/registry.js';
 export type { FusedHead } from './models/model.js';

@@ -1,10 +1,11 @@
 /**
  * `slm generate`: tokenize each prompt, cut the trailing [SEP] (as the notebook does), draw tokens
  * one at a time and stream the decoded text as it grows. The same --seed gives the same text.
+ * A prompt longer than the model's context is cut from the left, with one line on stderr.
  */
 import type { Command } from 'commander';
 import { openRun } from '../io/run.js';
-import { generateIds } from '../sample/generate.js';
+import { generateIds, type PromptCut } from '../sample/generate.js';
 import { endId, promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
@@ -42,18 +43,24 @@ export function registerGenerate(program: Command): void {
     .option('--json', 'print {"samples":[{"prompt","text","ids"}]}')
     .action(async (o: Opts) => {
       if (o.prompt.length === 0) throw new ConfigError('give at least one --prompt TEXT');
-      const run = openRun(o.model); // a neural or an n-gram run: both sample through forward()
+      const run = openRun(o.model); // a neural or an n-gram run: both sample through generateIds
       const tok = run.tokenizer;
       const rng = new Rng(o.seed);
       const samples: { prompt: string; text: string; ids: number[] }[] = [];
       for (const prompt of o.prompt) {
         const start = promptIds(tok, prompt);
+        // Once per prompt; the Markov chains read one token by design, so a line for them would be noise.
+        let told = run.model.contextSize === 1;
+        const onPromptCut = (c: PromptCut) => {
+          if (!told) process.stderr.write(`prompt is ${c.promptTokens} tokens; the model's context is ${c.contextSize}: keeping the last ${c.kept}\n`);
+          told = true;
+        };
         for (let s = 0; s < o.numSamples; s++) {
           const ids = [...start];
           let shown = '';
           const stream = !o.json && process.stdout.isTTY;
           for (const id of generateIds(run.model, start, {
-            maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, greedy: o.greedy, rng,
+            maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, greedy: o.greedy, rng, onPromptCut,
             stopIds: o.stopAtSep && endId(tok) !== undefined ? [endId(tok)!] : [],
           })) {
             ids.push(id);

@@ -35,4 +35,26 @@ export interface LanguageModel extends Module {
   forward(ids: Tensor, mask?: Tensor | null): Tensor;
   /** The output layer for fused training and evaluation; forward(ids) must equal applying it. */
   fusedHead?(): FusedHead;
+  /**
+   * A fresh incremental decoder (the transformer's key/value cache). Models without one are
+   * decoded by running forward() over the window (models/decoder.ts).
+   */
+  decoder?(): Decoder;
+}
+
+/**
+ * Incremental decoding of one sequence: read tokens, get the next-token logits (V) of the last
+ * position, in eval mode and without recording gradients. It holds at most `contextSize` tokens;
+ * once full, each step drops the oldest token and re-reads the window, so the logits always equal
+ * forward() on the last contextSize tokens (nanoGPT's crop). The returned array is the caller's.
+ */
+export interface Decoder {
+  /** Tokens held now (0 before the first prefill, at most contextSize). */
+  readonly length: number;
+  /** The model's contextSize. */
+  readonly contextSize: number;
+  /** Forgets what it holds and reads ids (1 to contextSize tokens); returns logits (V). */
+  prefill(ids: readonly number[]): Float32Array;
+  /** Reads one more token; returns logits (V). */
+  step(id: number): Float32Array;
 }

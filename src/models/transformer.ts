@@ -6,7 +6,8 @@
  * Token + learned position embeddings; attention with separate query, key and value projections
  * (the workshop's code reuses the key projection for v; this one uses the value projection) and an
  * output projection; a GELU MLP of width 4C; dropout on embeddings and on each residual branch.
- * Padding (mask 0) neither attends nor is attended to.
+ * Padding (mask 0) neither attends nor is attended to. Generation reads one token at a time
+ * through a key/value cache (kvcache.ts) that the same forward code fills.
  */
 import * as F from '../ops/index.js';
 import { Dropout, Embedding, GELU, LayerNorm, Linear, Sequential } from '../nn/layers.js';
@@ -14,7 +15,8 @@ import { Module } from '../nn/module.js';
 import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { FusedHead, LanguageModel } from './model.js';
+import { type KVCache, type LayerKV, TransformerDecoder } from './kvcache.js';
+import type { Decoder, FusedHead, LanguageModel } from './model.js';
 
 export interface TransformerConfig {
   type: 'transformer';
@@ -49,9 +51,12 @@ export class CausalSelfAttention extends Module {
     this.proj = this.child('proj', new Linear(embedDim, embedDim, { rng }));
   }
 
-  /** x (B,T,C), mask (B,T) or null → (B,T,C). */
-  forward(x: Tensor, mask: Tensor | null): Tensor {
-    const y = F.causalAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.heads, mask);
+  /** x (B,T,C), mask (B,T) or null → (B,T,C); with kv (B = 1), x follows the cached positions. */
+  forward(x: Tensor, mask: Tensor | null, kv?: LayerKV): Tensor {
+    const q = this.query.forward(x);
+    const k = this.key.forward(x);
+    const v = this.value.forward(x);
+    const y = kv ? kv.attend(q, k, v) : F.causalAttention(q, k, v, this.heads, mask);
     return this.proj.forward(y);
   }
 }
@@ -73,13 +78,13 @@ export class Block extends Module {
     this.drop = this.child('drop', new Dropout(cfg.dropout, rng.fork(`block-dropout-${index}`)));
   }
 
-  /** x (B,T,C) → (B,T,C). */
-  forward(x: Tensor, mask: Tensor | null): Tensor {
+  /** x (B,T,C) → (B,T,C); kv: this layer's cache (see CausalSelfAttention). */
+  forward(x: Tensor, mask: Tensor | null, kv?: LayerKV): Tensor {
     if (this.cfg.variant === 'post-ln') {
-      const z = this.ln1.forward(F.add(x, this.drop.forward(this.attn.forward(x, mask))));
+      const z = this.ln1.forward(F.add(x, this.drop.forward(this.attn.forward(x, mask, kv))));
       return this.ln2.forward(F.add(z, this.drop.forward(this.ff.forward(z))));
     }
-    const z = F.add(x, this.drop.forward(this.attn.forward(this.ln1.forward(x), mask)));
+    const z = F.add(x, this.drop.forward(this.attn.forward(this.ln1.forward(x), mask, kv)));
     return F.add(z, this.drop.forward(this.ff.forward(this.ln2.forward(z))));
   }
 }
@@ -111,9 +116,18 @@ export class Transformer extends Module implements LanguageModel {
 
   /** ids (B,T), mask (B,T) or null → logits (B,T,V). */
   forward(ids: Tensor, mask: Tensor | null = null): Tensor {
-    const x = this.hidden(ids, mask); // (B,T,C)
-    if (this.head) return this.head.forward(x); // (B,T,V)
+    return this.project(this.hidden(ids, mask)); // (B,T,C) → (B,T,V)
+  }
+
+  /** The output layer: hidden (B,T,C) → logits (B,T,V). */
+  project(x: Tensor): Tensor {
+    if (this.head) return this.head.forward(x);
     return F.matmul(x, this.tokEmb.weight, { transB: true }); // tied: x @ tok_emb^T
+  }
+
+  /** A key/value-cached decoder for generation. */
+  decoder(): Decoder {
+    return new TransformerDecoder(this);
   }
 
   fusedHead(): FusedHead {
@@ -123,17 +137,24 @@ export class Transformer extends Module implements LanguageModel {
     };
   }
 
-  /** ids (B,T), mask (B,T) or null → the last hidden state (B,T,C), before the output layer. */
-  hidden(ids: Tensor, mask: Tensor | null = null): Tensor {
+  /**
+   * ids (B,T), mask (B,T) or null → the last hidden state (B,T,C), before the output layer.
+   * With a cache (B = 1, no mask), ids are the positions after those it holds, and it keeps theirs.
+   */
+  hidden(ids: Tensor, mask: Tensor | null = null, cache?: KVCache): Tensor {
     if (ids.ndim !== 2) throw new ShapeError(`Transformer.forward: ids must be (B, T), got ${formatShape(ids.shape)}`);
+    if (cache && mask) throw new ShapeError('Transformer.hidden: a cached sequence has no padding mask', 'pass mask null');
     const T = ids.shape[1]!;
-    if (T > this.config.maxLen) {
-      throw new ShapeError(`Transformer.forward: sequence of ${T} tokens is longer than maxLen ${this.config.maxLen}`,
+    const start = cache ? cache.length : 0;
+    if (start + T > this.config.maxLen) {
+      throw new ShapeError(`Transformer.forward: sequence of ${start + T} tokens is longer than maxLen ${this.config.maxLen}`,
         'truncate the input or train with a larger maxLen');
     }
-    const pos = new Tensor(Int32Array.from({ length: T }, (_, i) => i), [T]);
+    const pos = new Tensor(Int32Array.from({ length: T }, (_, i) => start + i), [T]);
     let x = this.drop.forward(F.add(this.tokEmb.forward(ids), this.posEmb.forward(pos))); // (B,T,C)
-    for (const b of this.blocks) x = b.forward(x, mask);
+    this.blocks.forEach((b, i) => {
+      x = b.forward(x, mask, cache?.layers[i]);
+    });
     if (this.lnF) x = this.lnF.forward(x);
     return x;
   }

@@ -2,13 +2,14 @@
  * Generation: feed the prompt, then draw one token at a time from the last position's
  * distribution and append it, as the notebook's `generate` does, yielding each id as it is drawn
  * so callers can stream text. Models only see their context (the last token for the Markov
- * chains, the last maxLen tokens for the transformer; a longer prompt is cut from the left).
+ * chains, the last maxLen tokens for the transformer): a longer prompt is cut from the left, with
+ * a notice, and past the context each step sees the last contextSize tokens (nanoGPT's crop).
+ * The model's decoder (the transformer's key/value cache) reads one new token per step.
  */
+import { openDecoder } from '../models/decoder.js';
 import type { LanguageModel } from '../models/model.js';
-import { noGrad } from '../tensor/autograd.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
-import { Tensor } from '../tensor/tensor.js';
 import { checkSamplingOptions, sampleToken, type SamplingOptions } from './sampling.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -20,6 +21,20 @@ export interface GenerateOptions extends SamplingOptions {
   bannedIds?: ReadonlySet<number>;
   /** Generator for the draws (default seed 42: the same seed gives the same text). */
   rng?: Rng;
+  /** Use the model's incremental decoder when it has one (default true); false: forward() over the window each step. */
+  cache?: boolean;
+  /** Called once, before the first draw, when the prompt is longer than the model's context. */
+  onPromptCut?: (cut: PromptCut) => void;
+}
+
+/** A prompt cut from the left to fit the model's context. */
+export interface PromptCut {
+  /** Tokens in the prompt. */
+  promptTokens: number;
+  /** The model's contextSize. */
+  contextSize: number;
+  /** Tokens kept: the last `kept` of the prompt (= contextSize). */
+  kept: number;
 }
 
 /** Yields new token ids one at a time. */
@@ -32,22 +47,17 @@ export function* generateIds(model: LanguageModel, prompt: readonly number[], o:
   for (const id of prompt) {
     if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new ConfigError(`prompt id ${id} is outside the model's vocabulary of ${V}`);
   }
+  if (maxNew === 0) return;
   const rng = o.rng ?? new Rng(42);
   const stop = new Set(o.stopIds ?? []);
-  const ids = [...prompt];
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    for (let n = 0; n < maxNew; n++) {
-      const ctx = ids.slice(Math.max(0, ids.length - model.contextSize));
-      const logits = noGrad(() => model.forward(new Tensor(Int32Array.from(ctx), [1, ctx.length]))); // (1,T,V)
-      const last = logits.f32().subarray((ctx.length - 1) * V, ctx.length * V);
-      const next = sampleToken(last, o, rng, o.bannedIds);
-      ids.push(next);
-      yield next;
-      if (stop.has(next)) break;
-    }
-  } finally {
-    model.train(wasTraining);
+  const ctx = model.contextSize;
+  if (prompt.length > ctx) o.onPromptCut?.({ promptTokens: prompt.length, contextSize: ctx, kept: ctx });
+  const decoder = openDecoder(model, { cache: o.cache });
+  let logits = decoder.prefill(prompt.slice(Math.max(0, prompt.length - ctx))); // (V)
+  for (let n = 1; ; n++) {
+    const next = sampleToken(logits, o, rng, o.bannedIds);
+    yield next;
+    if (stop.has(next) || n === maxNew) return;
+    logits = decoder.step(next);
   }
 }
