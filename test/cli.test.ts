@@ -77,6 +77,19 @@ describe('slm end to end', () => {
     assert.equal(t.steps, 2);
   });
 
+  test('a transformer with a short context trains on padded batches: longer documents are cut to it, with a note', () => {
+    const r = slm('train', '--data', store, '--model', 'transformer', '--max-len', '6', '--embed-dim', '8', '--heads', '2', '--layers', '1',
+      '--batch-size', '8', '--max-steps', '2', '--out', join(work, 'run-short-ctx'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /note: \d+ training documents are longer than the model's 6 positions and are cut to 7 tokens/);
+    const e = json(slm('eval', '--model', join(work, 'run-short-ctx'), '--data', store, '--json'));
+    assert.ok(Number.isFinite(e.loss as number));
+    const packed = slm('train', '--data', store, '--model', 'transformer', '--max-len', '6', '--embed-dim', '8', '--heads', '2', '--layers', '1',
+      '--batching', 'packed', '--block-size', '16', '--max-steps', '1', '--out', join(work, 'run-short-packed'));
+    assert.equal(packed.code, 1);
+    assert.match(packed.stderr, /packed rows of 16 tokens give 15 inputs, more than the model's 6 positions/);
+  });
+
   test('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
     const run2 = join(work, 'run-sigint');
     const child = spawn(process.execPath, [main, 'train', '--data', store, '--model', 'lowrank', '--embed-dim', '8', '--batch-size', '2',

@@ -4,12 +4,11 @@
  */
 import type { Command } from 'commander';
 import { openData } from '../data/open.js';
-import { longestDocument } from '../data/store.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun } from '../io/run.js';
 import type { TokenSplit } from '../data/store.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
 import { ConfigError } from '../tensor/errors.js';
-import { evaluate } from '../train/evaluate.js';
+import { evaluate, paddedLength } from '../train/evaluate.js';
 import { chooseMicroRows } from '../train/memory.js';
 import { parseBytes, parseIntOpt, printJson, Progress, say } from './common.js';
 
@@ -39,7 +38,7 @@ export function registerEval(program: Command): void {
       checkVocab(data.tokenizer, run.modelConfig, o.model);
       const split = data[o.split];
       if (isNgramRun(run)) return evalNgram(run, split, o);
-      const T = longestDocument(split);
+      const T = paddedLength(run.model, split);
       const microRows = chooseMicroRows(run.modelConfig, o.batchSize, Math.max(1, T - 1), o.memoryBudget);
       const p = new Progress(process.stderr, 50);
       let started = false;

@@ -182,6 +182,10 @@ function onEvent(e: TrainEvent, p: Progress, json: boolean | undefined, free: nu
         throw new ConfigError(`training needs about ${formatBytes(m.total)} but only ${formatBytes(free)} is free`,
           'lower --memory-budget or --batch-size, or choose a smaller model');
       }
+      if (e.cutDocuments > 0) {
+        say(json, `note: ${e.cutDocuments.toLocaleString('en-US')} training documents are longer than the model's ${e.documentLimit! - 1} positions and are cut to `
+          + `${e.documentLimit} tokens; --batching packed trains on every token`);
+      }
       if (e.resumedAt > 0) say(json, `resuming at step ${e.resumedAt}`);
       if (!json) p.start(e.totalSteps, 'train');
       return;

@@ -31,6 +31,11 @@ export interface LanguageModel extends Module {
    * chains, the position-embedding length for the transformer. Generation feeds no more than this.
    */
   readonly contextSize: number;
+  /**
+   * The longest input forward() accepts (the transformer's position embeddings); absent: any
+   * length (the Markov chains). Training and evaluation cut longer documents to it.
+   */
+  readonly maxSequence?: number;
   /** ids (B,T) int32, optional mask (B,T) → logits (B,T,V). */
   forward(ids: Tensor, mask?: Tensor | null): Tensor;
   /** The output layer for fused training and evaluation; forward(ids) must equal applying it. */

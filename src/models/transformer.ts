@@ -101,6 +101,10 @@ export class Transformer extends Module implements LanguageModel {
     return this.config.maxLen;
   }
 
+  get maxSequence(): number {
+    return this.config.maxLen;
+  }
+
   constructor(readonly config: TransformerConfig, rng: Rng = defaultRng()) {
     super();
     const c = config;

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { OpenedData } from '../data/open.js';
-import { longestDocument, type TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/store.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun, type LoadedRun } from '../io/run.js';
 import type { ModelConfig } from '../models/registry.js';
@@ -18,7 +18,7 @@ import { promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, paddedLength } from './evaluate.js';
 import { chooseMicroRows } from './memory.js';
 
 export interface CompareOptions {
@@ -91,7 +91,7 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
       loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, zeroProbTokens: r.zeroProbTokens,
     };
   } else {
-    const T = longestDocument(split);
+    const T = paddedLength(run.model, split);
     const microRows = chooseMicroRows(run.modelConfig, batchSize, Math.max(1, T - 1), o.memoryBudget ?? 1 << 30);
     const r = await evaluate(run.model, split, { batchSize, microRows });
     const st = existsSync(join(run.dir, RUN_FILES.trainer))

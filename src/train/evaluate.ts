@@ -4,7 +4,7 @@
  * the figure to compare models by) and the notebook's mean of per-batch means.
  */
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
-import type { TokenSplit } from '../data/store.js';
+import { longestDocument, type TokenSplit } from '../data/store.js';
 import type { LanguageModel } from '../models/model.js';
 import { runBatch } from './step.js';
 
@@ -33,6 +33,27 @@ export interface EvalResult {
   batches: number;
 }
 
+/**
+ * Padded mode: the longest a document may be for `model` (inputs are one shorter than the
+ * document), or undefined when any length fits.
+ */
+export function documentLimit(model: LanguageModel): number | undefined {
+  return model.maxSequence === undefined ? undefined : model.maxSequence + 1;
+}
+
+/** Tokens per row of the widest padded batch `model` sees on `split` (for memory planning). */
+export function paddedLength(model: LanguageModel, split: TokenSplit): number {
+  return Math.min(longestDocument(split), documentLimit(model) ?? Infinity);
+}
+
+/** Documents of `split` longer than `limit` tokens. */
+export function documentsLongerThan(split: TokenSplit, limit: number | undefined): number {
+  if (limit === undefined) return 0;
+  let n = 0;
+  for (let d = 0; d + 1 < split.offsets.length; d++) if (split.offsets[d + 1]! - split.offsets[d]! > limit) n++;
+  return n;
+}
+
 export function* evalBatches(split: TokenSplit, o: EvalOptions): Generator<Batch> {
   if (o.mode === 'packed') yield* packedBatches(split, { batchSize: o.batchSize, blockSize: o.blockSize ?? 512 });
   else yield* paddedBatches(split, { batchSize: o.batchSize, maxLen: o.maxLen });
@@ -47,7 +68,7 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
   let batches = 0;
   const total = countBatches(split, { ...o, mode: o.mode ?? 'padded' });
   try {
-    for (const b of evalBatches(split, o)) {
+    for (const b of evalBatches(split, { ...o, maxLen: o.maxLen ?? documentLimit(model) })) {
       if (o.signal?.aborted) break;
       const sb = shiftBatch(b);
       const r = runBatch(model, sb, o.microRows ?? o.batchSize, false);

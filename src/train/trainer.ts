@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countBatches, shiftBatch } from '../data/batches.js';
 import { BatchPrefetcher } from '../data/prefetch.js';
-import { longestDocument, type TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/store.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadModelWeights, loadOptimizer, readJson, RUN_FILES, saveModelWeights, saveOptimizer, writeJsonAtomic,
@@ -21,10 +21,10 @@ import type { Module } from '../nn/module.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { constantLr, warmupCosineLr, type LrSchedule } from '../optim/schedule.js';
-import { SlmError } from '../tensor/errors.js';
+import { ConfigError, SlmError } from '../tensor/errors.js';
 import type { Rng } from '../tensor/rng.js';
 import type { TrainConfig } from './config.js';
-import { evaluate, type EvalResult } from './evaluate.js';
+import { documentLimit, documentsLongerThan, evaluate, paddedLength, type EvalResult } from './evaluate.js';
 import { memoryKeeper } from './gc.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import { runBatch } from './step.js';
@@ -33,7 +33,9 @@ import { runBatch } from './step.js';
 export class TrainingError extends SlmError {}
 
 export type TrainEvent =
-  | { kind: 'start'; parameters: number; estimate: MemoryEstimate; batchesPerEpoch: number; totalSteps: number; resumedAt: number }
+  | { kind: 'start'; parameters: number; estimate: MemoryEstimate; batchesPerEpoch: number; totalSteps: number; resumedAt: number;
+    /** Training documents longer than the model accepts, cut to documentLimit tokens (padded batches). */
+    cutDocuments: number; documentLimit: number | null }
   | { kind: 'step'; step: number; totalSteps: number; epoch: number; batch: number; batchesPerEpoch: number;
     loss: number; lr: number; tokensPerSecond: number; seconds: number; etaSeconds: number; log: boolean; avgLoss: number }
   | { kind: 'eval'; epoch: number; step: number; result: EvalResult }
@@ -113,7 +115,12 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const schedule: LrSchedule = c.schedule === 'cosine' || c.warmupSteps > 0
     ? warmupCosineLr({ lr: c.lr, warmupSteps: c.warmupSteps, totalSteps: c.schedule === 'cosine' ? Math.max(totalSteps, c.warmupSteps + 1) : Infinity, minLr: c.minLr ?? undefined })
     : constantLr(c.lr);
-  const T = c.batching === 'packed' ? c.blockSize : longestDocument(run.train);
+  const docLimit = c.batching === 'padded' ? documentLimit(model) : undefined;
+  if (c.batching === 'packed' && model.maxSequence !== undefined && c.blockSize - 1 > model.maxSequence) {
+    throw new ConfigError(`packed rows of ${c.blockSize} tokens give ${c.blockSize - 1} inputs, more than the model's ${model.maxSequence} positions`,
+      `set blockSize to at most ${model.maxSequence + 1} (--block-size), or build the model with a larger maxLen`);
+  }
+  const T = c.batching === 'packed' ? c.blockSize : paddedLength(model, run.train);
   const estimate = estimateMemory(run.modelConfig, c.batchSize, Math.max(1, T - 1), c.memoryBudget);
   const rngs = collectRngs(model);
   let state: TrainerState = {
@@ -131,7 +138,10 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       writeFileAtomic(join(outDir, RUN_FILES.metrics), '');
     }
   }
-  emit({ kind: 'start', parameters: model.numParameters(), estimate, batchesPerEpoch, totalSteps, resumedAt: state.step });
+  emit({
+    kind: 'start', parameters: model.numParameters(), estimate, batchesPerEpoch, totalSteps, resumedAt: state.step,
+    cutDocuments: documentsLongerThan(run.train, docLimit), documentLimit: docLimit ?? null,
+  });
 
   const save = (reason: 'epoch' | 'every' | 'interrupt' | 'end') => {
     state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, peakRss());
@@ -171,7 +181,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
 
   const keepMemory = memoryKeeper();
   const batches = new BatchPrefetcher(run.train, {
-    batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, mode: c.batching, blockSize: c.blockSize,
+    batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, mode: c.batching, blockSize: c.blockSize, maxLen: docLimit,
   });
   try {
     outer: while (state.epoch < c.epochs && state.step < totalSteps) {
