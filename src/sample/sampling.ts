@@ -24,7 +24,7 @@ export function checkSamplingOptions(o: SamplingOptions): void {
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new ConfigError(`top-p must be in (0, 1], got ${o.topP}`);
 }
 
-function argmax(x: Float32Array): number {
+function argmax(x: Float64Array): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
   return best;
@@ -35,7 +35,7 @@ export function sampleToken(logits: Float32Array, o: SamplingOptions, rng: Rng, 
   const V = logits.length;
   const z = Float64Array.from(logits);
   if (banned) for (const id of banned) if (id < V) z[id] = -Infinity;
-  if (o.greedy) return argmax(Float32Array.from(z));
+  if (o.greedy) return argmax(z);
   const temp = o.temperature ?? 1;
   let max = -Infinity;
   for (let i = 0; i < V; i++) {
@@ -69,12 +69,13 @@ export function sampleToken(logits: Float32Array, o: SamplingOptions, rng: Rng, 
     for (const i of candidates) sum += p[i]!;
   }
   let u = rng.uniform() * sum;
-  const ids = candidates ?? Array.from({ length: V }, (_, i) => i);
-  for (const i of ids) {
-    u -= p[i]!;
-    if (u < 0) return i;
+  const n = candidates ? candidates.length : V;
+  const id = candidates ? (k: number) => candidates[k]! : (k: number) => k;
+  for (let k = 0; k < n; k++) {
+    u -= p[id(k)]!;
+    if (u < 0) return id(k);
   }
   // Rounding left a sliver: return the last candidate with non-zero probability.
-  for (let k = ids.length - 1; k >= 0; k--) if (p[ids[k]!]! > 0) return ids[k]!;
-  return ids[ids.length - 1]!;
+  for (let k = n - 1; k >= 0; k--) if (p[id(k)]! > 0) return id(k);
+  return id(n - 1);
 }
