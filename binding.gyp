@@ -16,7 +16,8 @@
         "native/layernorm.cc",
         "native/gelu.cc",
         "native/attention.cc",
-        "native/adamw.cc"
+        "native/adamw.cc",
+        "native/random.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -120,6 +120,18 @@ KERNEL(dropoutApply) {
   return info.Env().Undefined();
 }
 
+KERNEL(dropoutMask) {
+  const char* k = "dropoutMask";
+  auto state = i32(info, 0, k, "state");
+  double p = num(info, 1, k, "p");
+  auto mask = u8(info, 2, k, "mask");
+  need(info, state, 4, k, "state", "4");
+  if (!(p >= 0.0 && p <= 1.0))
+    fail(info.Env(), std::string("native dropoutMask: p = ") + std::to_string(p) + " is not in [0, 1]", true);
+  slm::dropoutMask(reinterpret_cast<uint32_t*>(state.p), p, mask.p, mask.n);
+  return info.Env().Undefined();
+}
+
 // softmaxForward / logSoftmaxForward: (x, y, R, C)
 template <void (*Fn)(const float*, float*, int64_t, int64_t)>
 Value rowForward(const CallbackInfo& info, const char* k) {
@@ -174,6 +186,32 @@ KERNEL(crossEntropyBackward) {
   need(info, g, R * V, k, "gLogits", "R*V");
   checkIds(info, targets.p, R, V, true, k, "targets");
   slm::crossEntropyBackward(logits.p, targets.p, lse.p, w.p, g.p, R, V, flag(info, 7));
+  return info.Env().Undefined();
+}
+
+KERNEL(gatherLogSumExp) {
+  const char* k = "gatherLogSumExp";
+  auto table = f32(info, 0, k, "table");
+  auto rows = i32(info, 1, k, "rows");
+  auto lse = f32(info, 2, k, "lse");
+  int64_t V = dim(info, 3, k, "V");
+  need(info, lse, rows.n, k, "lse", "rows.length");
+  if (V > 0) checkIds(info, rows.p, rows.n, table.n / V, false, k, "rows");
+  slm::gatherLogSumExp(table.p, rows.p, rows.n, lse.p, V);
+  return info.Env().Undefined();
+}
+
+KERNEL(gatherSoftmax) {
+  const char* k = "gatherSoftmax";
+  auto table = f32(info, 0, k, "table");
+  auto rows = i32(info, 1, k, "rows");
+  auto lse = f32(info, 2, k, "lse"), scale = f32(info, 3, k, "scale"), out = f32(info, 4, k, "out");
+  int64_t V = dim(info, 5, k, "V");
+  need(info, lse, rows.n, k, "lse", "rows.length");
+  need(info, scale, rows.n, k, "scale", "rows.length");
+  need(info, out, rows.n * V, k, "out", "rows.length*V");
+  if (V > 0) checkIds(info, rows.p, rows.n, table.n / V, false, k, "rows");
+  slm::gatherSoftmax(table.p, rows.p, rows.n, lse.p, scale.p, out.p, V);
   return info.Env().Undefined();
 }
 
@@ -307,6 +345,18 @@ KERNEL(sumSquares) {
   return Napi::Number::New(info.Env(), slm::sumSquares(x.p, x.n));
 }
 
+KERNEL(fillNormal) {
+  const char* k = "fillNormal";
+  auto state = i32(info, 0, k, "state");
+  auto out = f32(info, 1, k, "out");
+  double mean = num(info, 2, k, "mean"), std = num(info, 3, k, "std");
+  auto spare = arr<double>(info, 4, k, "spare", napi_float64_array, "Float64Array");
+  need(info, state, 4, k, "state", "4");
+  need(info, spare, 1, k, "spare", "1");
+  slm::fillNormal(reinterpret_cast<uint32_t*>(state.p), out.p, out.n, mean, std, spare.p);
+  return info.Env().Undefined();
+}
+
 // Not a kernel: lets tests shrink sgemm's scratch so small products exercise its chunked paths.
 KERNEL(setSgemmScratchLimit) {
   return Napi::Number::New(info.Env(), double(slm::setSgemmScratchLimit(dim(info, 0, "setSgemmScratchLimit", "floats"))));
@@ -345,12 +395,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(embeddingForward);
   EXPORT(embeddingBackward);
   EXPORT(dropoutApply);
+  EXPORT(dropoutMask);
   EXPORT(softmaxForward);
   EXPORT(softmaxBackward);
   EXPORT(logSoftmaxForward);
   EXPORT(logSoftmaxBackward);
   EXPORT(crossEntropyForward);
   EXPORT(crossEntropyBackward);
+  EXPORT(gatherLogSumExp);
+  EXPORT(gatherSoftmax);
   EXPORT(layerNormForward);
   EXPORT(layerNormBackward);
   EXPORT(geluForward);
@@ -360,6 +413,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(adamwStep);
   EXPORT(adamwStepRows);
   EXPORT(sumSquares);
+  EXPORT(fillNormal);
   EXPORT(info);
   EXPORT(setSgemmScratchLimit);
 #undef EXPORT

@@ -122,6 +122,29 @@ void dropoutApply(const float* x, const uint8_t* mask, double scale, float* out,
   parallelFor(n, kGrain, [=](int64_t i0, int64_t i1) { dropoutRange(x, mask, scale, out, i0, i1, accumulate); });
 }
 
+// The seeded generator's stream (src/tensor/rng.ts, xoshiro128**), one output per element in
+// order, so the mask is the reference's bit for bit. uniform() >= p on the top 24 bits u is
+// u / 2^24 >= p, that is u >= ceil(p 2^24) (p 2^24 is exact in double). One sequential stream:
+// 1-2 ns per element, so it is not split across threads.
+void dropoutMask(uint32_t* state, double p, uint8_t* mask, int64_t n) {
+  const double th = std::ceil(p * 16777216.0);
+  const uint32_t threshold = th <= 0.0 ? 0u : th >= 16777216.0 ? 16777216u : uint32_t(th);
+  uint32_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+  for (int64_t i = 0; i < n; i++) {
+    const uint32_t x = s1 * 5u;
+    const uint32_t r = ((x << 7) | (x >> 25)) * 9u;
+    const uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >> 21);
+    mask[i] = (r >> 8) >= threshold ? 1 : 0;
+  }
+  state[0] = s0, state[1] = s1, state[2] = s2, state[3] = s3;
+}
+
 // Sum of squares in double: per-chunk partial sums, added in chunk order (deterministic).
 double sumSquares(const float* x, int64_t n) {
   if (n <= 0) return 0.0;

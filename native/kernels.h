@@ -24,6 +24,7 @@ void axpy(double alpha, const float* x, float* out, int64_t n, bool accumulate);
 void sumRows(const float* x, float* out, int64_t R, int64_t C, bool accumulate);
 void sumRowsProduct(const float* x, const float* y, float* out, int64_t R, int64_t C, bool accumulate);
 void dropoutApply(const float* x, const uint8_t* mask, double scale, float* out, int64_t n, bool accumulate);
+void dropoutMask(uint32_t* state, double p, uint8_t* mask, int64_t n);
 double sumSquares(const float* x, int64_t n);
 
 // embedding.cc
@@ -39,6 +40,9 @@ void crossEntropyForward(const float* logits, const int32_t* targets, float* los
                          int64_t V);
 void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, const float* w,
                           float* gLogits, int64_t R, int64_t V, bool accumulate);
+void gatherLogSumExp(const float* table, const int32_t* rows, int64_t n, float* lse, int64_t V);
+void gatherSoftmax(const float* table, const int32_t* rows, int64_t n, const float* lse, const float* scale,
+                   float* out, int64_t V);
 
 // layernorm.cc
 void layerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
@@ -62,5 +66,8 @@ void adamwStep(float* p, const float* g, float* m, float* v, int64_t n, double l
 void adamwStepRows(float* p, float* m, float* v, int64_t R, const int32_t* rows, int64_t n, const float* g,
                    int64_t C, double lr, double beta1, double beta2, double eps, double weightDecay, double bc1,
                    double bc2);
+
+// random.cc
+void fillNormal(uint32_t* state, float* out, int64_t n, double mean, double std, double* spare);
 
 }  // namespace slm

@@ -156,4 +156,31 @@ void crossEntropyBackward(const float* logits, const int32_t* targets, const flo
   });
 }
 
+// lse (n) = logsumexp of table (R,V) row rows[j]: crossEntropyForward's lse, read in place.
+void gatherLogSumExp(const float* table, const int32_t* rows, int64_t n, float* lse, int64_t V) {
+  parallelFor(n, rowGrain(V), [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) lse[j] = float(rowLogSumExp(table + int64_t(rows[j]) * V, V));
+  });
+}
+
+// out (n,V) = scale[j] * softmax(table row rows[j]), from lse: crossEntropyBackward's first term.
+void gatherSoftmax(const float* table, const int32_t* rows, int64_t n, const float* lse, const float* scale,
+                   float* out, int64_t V) {
+  parallelFor(n, rowGrain(V), [&](int64_t j0, int64_t j1) {
+    alignas(64) float e[kChunk];
+    for (int64_t j = j0; j < j1; j++) {
+      const float* xr = table + int64_t(rows[j]) * V;
+      float* o = out + j * V;
+      const float l = lse[j], s = scale[j];
+      for (int64_t c0 = 0; c0 < V; c0 += kChunk) {
+        const int64_t m = std::min(kChunk, V - c0);
+        expShifted(xr + c0, l, e, m);
+        float* oc = o + c0;
+#pragma omp simd
+        for (int64_t c = 0; c < m; c++) oc[c] = s * e[c];
+      }
+    }
+  });
+}
+
 }  // namespace slm

@@ -11,6 +11,8 @@ import {
   add, causalAttention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, logSoftmax,
   maskedCrossEntropy, matmul, mul, softmax,
 } from '../src/ops/index.js';
+import assert from 'node:assert/strict';
+import { createModel, resolveModelConfig } from '../src/models/registry.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { assertClose, randn, randnLeaf } from './helpers/gradcheck.js';
@@ -89,6 +91,28 @@ describe('backends agree with the reference', { skip: others.length === 0 ? 'onl
         assertClose(got.out, ref.out, TOL, `${what}: forward`);
         got.grads.forEach((g, j) => assertClose(g, ref.grads[j]!, TOL, `${what}: gradient of input ${j}`));
       });
+    });
+    test(`${name}: dropout draws the same mask, bit for bit, and leaves the generator in the same state`, () => {
+      const draw = (backend: string): { ys: Float32Array[]; state: number[] } => onBackend(backend, () => {
+        const rng = new Rng(5);
+        rng.normal(); // a spare normal pending: dropout must keep it
+        const x = Tensor.ones([100003]);
+        const ys = [0.2, 0.5, 0.2].map((p) => dropout(x, p, true, rng).f32().slice());
+        return { ys, state: rng.getState() };
+      });
+      const ref = draw('reference');
+      const got = draw(name);
+      got.ys.forEach((y, i) => assert.deepEqual(y, ref.ys[i], `draw ${i}`));
+      assert.deepEqual(got.state, ref.state);
+    });
+    test(`${name}: a transformer with dropout, training mode: same outputs from the same seed`, () => {
+      const cfg = resolveModelConfig({ type: 'transformer', vocabSize: 50, embedDim: 16, heads: 2, layers: 2, maxLen: 24, dropout: 0.2 });
+      const ids = new Tensor(Int32Array.from({ length: 2 * 21 }, (_, i) => (i * 7) % 50), [2, 21]);
+      const logits = (backend: string): Float32Array => onBackend(backend, () => {
+        const model = createModel(cfg, new Rng(3)).train();
+        return model.forward(ids, mask(2, 21, [21, 12])).f32().slice();
+      });
+      assertClose(logits(name), logits('reference'), TOL, 'logits');
     });
     test(`${name}: adamwStep and sumSquares kernels`, () => {
       const rng = new Rng(7);

@@ -92,23 +92,33 @@ describeEachBackend('row-sparse gradients', () => {
     const docs = [[1, 5, 6, 7, 8, 2], [1, 9, 2], [1, 10, 11, 5, 6, 14, 15, 2]];
     const [b] = [...paddedBatches(split(docs, 17), { batchSize: 3 })];
     const sb = shiftBatch(b!);
-    const run = (sparse: boolean) => {
-      const model = createModel(resolveModelConfig({ type: 'markov', vocabSize: 17 }), new Rng(9));
-      model.parameters()[0]!.sparseGrad = sparse;
-      const opt = new AdamW(model.parameters(), { lr: 0.1 });
-      for (let s = 0; s < 3; s++) {
-        opt.zeroGrad();
-        runBatch(model, sb, 2, true);
-        if (sparse) assert.ok(model.parameters()[0]!.rowGrad !== null, 'gradient stays row-sparse');
-        clipGradNorm(model.parameters(), 0.5);
-        opt.step();
-      }
-      return model.parameters()[0]!;
-    };
-    const sparse = run(true);
-    const dense = run(false);
-    assertClose(sparse.f32(), dense.f32(), { rtol: 1e-6, atol: 1e-7 }, 'table after 3 AdamW steps');
-    // Reading .grad densifies: the same values as the dense gradient.
-    assertClose(sparse.grad!.f32(), dense.grad!.f32(), { rtol: 1e-6, atol: 1e-8 }, 'gradient');
+    // Micro-batches of 2 rows merge two row-sparse contributions per step; 3 rows write the
+    // table's reusable gradient buffer directly, the same buffer every step.
+    for (const micro of [2, 3]) {
+      const run = (sparse: boolean) => {
+        const model = createModel(resolveModelConfig({ type: 'markov', vocabSize: 17 }), new Rng(9));
+        const table = model.parameters()[0]!;
+        table.sparseGrad = sparse;
+        const opt = new AdamW(model.parameters(), { lr: 0.1 });
+        const buffers = new Set<ArrayBufferLike>();
+        for (let s = 0; s < 3; s++) {
+          opt.zeroGrad();
+          runBatch(model, sb, micro, true);
+          if (sparse) {
+            assert.ok(table.rowGrad !== null, 'gradient stays row-sparse');
+            buffers.add(table.rowGrad.values.buffer);
+          }
+          clipGradNorm(model.parameters(), 0.5);
+          opt.step();
+        }
+        if (sparse && micro === 3) assert.equal(buffers.size, 1, 'one gradient buffer, reused');
+        return table;
+      };
+      const sparse = run(true);
+      const dense = run(false);
+      assertClose(sparse.f32(), dense.f32(), { rtol: 1e-6, atol: 1e-7 }, `table after 3 AdamW steps, micro-batches of ${micro}`);
+      // Reading .grad densifies: the same values as the dense gradient.
+      assertClose(sparse.grad!.f32(), dense.grad!.f32(), { rtol: 1e-6, atol: 1e-8 }, `gradient, micro-batches of ${micro}`);
+    }
   });
 });

@@ -204,6 +204,16 @@ describeEachBackend('causalAttention gradients', () => {
       }
     });
   }
+  test('sequences longer than a kernel row block (8), head sizes off the vector width, masks with holes', () => {
+    const mask = Tensor.int([
+      Array.from({ length: 19 }, (_, t) => (t < 13 ? 1 : 0)), // right padding
+      Array.from({ length: 19 }, (_, t) => (t >= 2 && t !== 9 && t !== 17 ? 1 : 0)), // left padding, holes
+    ]);
+    for (const [T, C, H, m] of [[19, 10, 2, null], [19, 10, 2, mask], [17, 17, 1, null]] as const) {
+      gradcheck(([q, k, v]) => causalAttention(q!, k!, v!, H, m), [randnLeaf([m ? 2 : 1, T, C], rng), randnLeaf([m ? 2 : 1, T, C], rng),
+        randnLeaf([m ? 2 : 1, T, C], rng)], {}, `T=${T} C=${C} H=${H} mask=${m !== null}`);
+    }
+  });
   test('q = k = v the same tensor (gradients accumulate into one buffer)', () => {
     const mask = Tensor.int([[1, 1, 1, 0], [1, 1, 1, 1]]);
     gradcheck(([x]) => causalAttention(x!, x!, x!, 2, mask), [randnLeaf([2, 4, 6], rng)]);

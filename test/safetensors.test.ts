@@ -40,6 +40,26 @@ test('the bytes follow the safetensors layout and round trip', () => {
   assert.equal(back.metadata.step, '3');
 });
 
+test('tensors passed as `into` are read into in place when name, shape and dtype match', () => {
+  const p = join(dir, 'into.safetensors');
+  saveSafetensors(p, { w: Tensor.from([[1, 2], [3, 4]]), b: Tensor.from([5, 6, 7]), ids: Tensor.int([9]) });
+  const w = Tensor.zeros([2, 2]);
+  const wData = w.data;
+  const bWrongShape = Tensor.zeros([1, 3]);
+  const idsAsFloat = Tensor.zeros([1]);
+  const back = loadSafetensors(p, { w, b: bWrongShape, ids: idsAsFloat });
+  assert.equal(back.tensors.w, w, 'the same tensor comes back');
+  assert.equal(w.data, wData);
+  assert.deepEqual(w.toArray(), [[1, 2], [3, 4]]);
+  // A shape or dtype that does not fit is read into a new tensor and the target is left alone.
+  assert.notEqual(back.tensors.b, bWrongShape);
+  assert.deepEqual(back.tensors.b!.toArray(), [5, 6, 7]);
+  assert.deepEqual([...bWrongShape.data], [0, 0, 0]);
+  assert.deepEqual([...back.tensors.ids!.data], [9]);
+  assert.equal(back.tensors.ids!.dtype, 'int32');
+  assert.deepEqual([...idsAsFloat.data], [0]);
+});
+
 test('F16 and BF16 are read as float32', () => {
   const data = new Uint8Array(8);
   const dv = new DataView(data.buffer);

@@ -10,6 +10,7 @@ import {
 } from '../src/ops/index.js';
 import { isGradEnabled, liveGraphNodes, noGrad } from '../src/tensor/autograd.js';
 import { DTypeError, GradError, ShapeError } from '../src/tensor/errors.js';
+import { boxMuller } from '../src/backend/reference/random.js';
 import { defaultRng, manualSeed, Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { describeEachBackend } from './helpers/backends.js';
@@ -262,5 +263,49 @@ describe('Rng', () => {
     assert.deepEqual(a, b);
     assert.equal(defaultRng().seed, 5);
     manualSeed(42);
+  });
+});
+
+describeEachBackend('Rng.fillNormal', () => {
+  test('is mean + std * normal(), in order, a pending normal used first and an odd last one kept', () => {
+    for (const [n, pending] of [[0, false], [1, false], [2, true], [7, false], [7, true], [1000, true], [1001, false]] as const) {
+      const a = new Rng(77);
+      const b = new Rng(77);
+      if (pending) {
+        a.normal();
+        b.normal();
+      }
+      const got = a.fillNormal(new Float32Array(n), 0.5, 2);
+      const want = Float32Array.from({ length: n }, () => 0.5 + 2 * b.normal());
+      assert.deepEqual(got, want, `n=${n} pending=${pending}`);
+      assert.deepEqual(a.getState(), b.getState(), `n=${n} pending=${pending}: state after`);
+      assert.equal(a.normal(), b.normal());
+    }
+  });
+});
+
+describe('normal sampling', () => {
+  test('Box-Muller from basic operations agrees with Math.log/sin/cos to ~1e-9 relative', () => {
+    // The reference computes ln, sin and cos from tables and short series; the error is a few
+    // double ulps (more, relatively, for u1 next to 1, where ln u1 is tiny): far below float32.
+    const r = new Rng(5);
+    const pair = new Float64Array(2);
+    const k1s = [1, 2, 3, 4095, 4096, 1 << 23, (1 << 24) - 2, (1 << 24) - 1];
+    const k2s = [0, 1, 2047, 2048, 1 << 22, (1 << 22) - 1, 1 << 23, 3 << 22, (1 << 24) - 1];
+    for (let i = 0; i < 20000; i++) {
+      k1s.push(1 + (r.nextUint32() >>> 8) % ((1 << 24) - 1));
+      k2s.push(r.nextUint32() >>> 8);
+    }
+    for (let i = 0; i < k1s.length; i++) {
+      const k1 = k1s[i]!;
+      const k2 = k2s[i % k2s.length]!;
+      boxMuller(k1, k2, pair);
+      const rad = Math.sqrt(-2 * Math.log(k1 / 16777216));
+      const want = [rad * Math.cos((2 * Math.PI * k2) / 16777216), rad * Math.sin((2 * Math.PI * k2) / 16777216)];
+      for (let j = 0; j < 2; j++) {
+        const err = Math.abs(pair[j]! - want[j]!) / rad; // worst seen: 3e-10, at k1 = 2^24 - 1
+        assert.ok(err < 1e-9, `k1=${k1} k2=${k2}: ${pair[j]} vs ${want[j]}`);
+      }
+    }
   });
 });

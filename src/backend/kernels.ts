@@ -42,6 +42,12 @@ export interface Kernels {
   /** out = x * mask * scale, mask is 0/1 per element (inverted dropout). */
   dropoutApply(x: Float32Array, mask: Uint8Array, scale: number, out: Float32Array,
     accumulate: boolean): void;
+  /**
+   * mask (n) = 1 where the seeded generator's next uniform is >= p, else 0, drawing one number per
+   * element in order. state (4) is the xoshiro128** state of tensor/rng.ts, advanced in place, so
+   * every backend draws the same mask from the same seed.
+   */
+  dropoutMask(state: Int32Array, p: number, mask: Uint8Array): void;
 
   /** y (R,C) = softmax over each row of x (R,C). */
   softmaxForward(x: Float32Array, y: Float32Array, R: number, C: number): void;
@@ -67,6 +73,14 @@ export interface Kernels {
    */
   crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array,
     w: Float32Array, gLogits: Float32Array, R: number, V: number, accumulate: boolean): void;
+  /**
+   * lse (n) = logsumexp of row rows[j] of table (R,V), for the n = rows.length rows (ids checked
+   * by the op): crossEntropyForward's lse for logits that are rows of a table (the Markov chain).
+   */
+  gatherLogSumExp(table: Float32Array, rows: Int32Array, lse: Float32Array, V: number): void;
+  /** out (n,V) = scale[j] * softmax(row rows[j] of table), the softmax recomputed from lse (n). */
+  gatherSoftmax(table: Float32Array, rows: Int32Array, lse: Float32Array, scale: Float32Array,
+    out: Float32Array, V: number): void;
 
   /** Layer norm over rows of x (R,C): y = (x - mean) * rstd * gamma + beta; saves mean, rstd (R). */
   layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
@@ -111,4 +125,12 @@ export interface Kernels {
 
   /** Sum of squares of x, in double precision (for global-norm clipping). */
   sumSquares(x: Float32Array): number;
+
+  /**
+   * out (n) = mean + std * z for the next n standard normals of the seeded generator whose
+   * xoshiro128** state (4) is advanced in place, exactly as tensor/rng.ts draws them (pairs by
+   * Box-Muller, see backend/reference/random.ts). When n is odd, the unused second normal of the
+   * last pair goes to spare[0]; otherwise spare[0] = NaN. Identical numbers on every backend.
+   */
+  fillNormal(state: Int32Array, out: Float32Array, mean: number, std: number, spare: Float64Array): void;
 }

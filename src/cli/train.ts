@@ -134,7 +134,7 @@ async function runTrain(o: Opts): Promise<void> {
   // Resuming loads every weight from the checkpoint, so drawing the initial ones is wasted time.
   const build = () => createModel(modelConfig, new Rng(config.seed));
   const nParams = countParameters(modelConfig);
-  if (!o.resume && nParams > 1e8) say(o.json, `initialising ${nParams.toLocaleString('en-US')} parameters (about ${Math.round(nParams / 2e7)} s) ...`);
+  if (!o.resume && nParams > 1e8) say(o.json, `initialising ${nParams.toLocaleString('en-US')} parameters (about ${Math.max(1, Math.round(nParams / 6e7))} s) ...`);
   const model = o.resume ? withoutRandomInit(build) : build();
 
   const pad = paddingReport(data.train, { batchSize: config.batchSize, mode: config.batching, blockSize: config.blockSize });
@@ -155,7 +155,9 @@ async function runTrain(o: Opts): Promise<void> {
     const r = await train({
       model, modelConfig, config, train: data.train, test: data.test, outDir, resume: !!o.resume, signal: ac.signal,
       tokenizerJson: data.tokenizer.toJSON(), extraConfig: { data: dataPath },
-      onEvent: (e) => onEvent(e, progress, o.json, freemem()),
+      // The estimate counts the weights (and, resuming, the optimizer moments) this process already
+      // holds, so they count as available: free memory alone would count them twice.
+      onEvent: (e) => onEvent(e, progress, o.json, freemem() + process.memoryUsage().rss),
     });
     progress.stop();
     if (o.json) printJson({ ...r, runDir: outDir });
@@ -177,9 +179,9 @@ function onEvent(e: TrainEvent, p: Progress, json: boolean | undefined, free: nu
     case 'start': {
       const m = e.estimate;
       say(json, `memory estimate: ${formatBytes(m.total)} (parameters ${formatBytes(m.parameters)}, gradients ${formatBytes(m.gradients)}, `
-        + `AdamW ${formatBytes(m.optimizer)}, activations ${formatBytes(m.activations)} in micro-batches of ${m.microRows} rows); free ${formatBytes(free)}`);
+        + `AdamW ${formatBytes(m.optimizer)}, activations ${formatBytes(m.activations)} in micro-batches of ${m.microRows} rows); available ${formatBytes(free)}`);
       if (m.total > free * 0.95) {
-        throw new ConfigError(`training needs about ${formatBytes(m.total)} but only ${formatBytes(free)} is free`,
+        throw new ConfigError(`training needs about ${formatBytes(m.total)} but only ${formatBytes(free)} is available`,
           'lower --memory-budget or --batch-size, or choose a smaller model');
       }
       if (e.cutDocuments > 0) {

@@ -49,7 +49,8 @@ export function loadModelWeights(dir: string, model: Module): number {
   if (!existsSync(path)) {
     throw new CheckpointError(`no checkpoint in ${dir}: ${RUN_FILES.model} is missing`, 'train a model with slm train --out DIR first');
   }
-  const { tensors, metadata } = loadSafetensors(path);
+  // Parameters whose name and shape match are read straight into (no second copy of the weights).
+  const { tensors, metadata } = loadSafetensors(path, Object.fromEntries(model.namedParameters()));
   try {
     model.loadStateDict(tensors);
   } catch (err) {

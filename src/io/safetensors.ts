@@ -60,8 +60,13 @@ function readExactly(fd: number, buf: Uint8Array, position: number): void {
   if (got !== buf.length) throw new CheckpointError(`unexpected end of file after ${position + got} bytes`);
 }
 
-/** Reads every tensor of a safetensors file. */
-export function loadSafetensors(path: string): SafetensorsFile {
+/**
+ * Reads every tensor of a safetensors file. A tensor of `into` whose name, shape and dtype match an
+ * entry (F32 into float32, I32 into int32) is read into directly and returned as itself: loading a
+ * checkpoint into a model's parameters then needs no second copy of the weights (3.4 GB for the
+ * Markov table). If reading fails part-way, such tensors may hold part of the file.
+ */
+export function loadSafetensors(path: string, into: Readonly<Record<string, Tensor>> = {}): SafetensorsFile {
   let size: number;
   try {
     size = statSync(path).size;
@@ -88,7 +93,8 @@ export function loadSafetensors(path: string): SafetensorsFile {
     const dataStart = 8 + n;
     const dataLen = size - dataStart;
     const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-    const tensors: Record<string, Tensor> = {};
+    // Every entry is checked before any data is read.
+    const entries: [string, HeaderEntry][] = [];
     for (const [name, raw] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const e = raw as HeaderEntry;
@@ -99,6 +105,18 @@ export function loadSafetensors(path: string): SafetensorsFile {
       const width = ({ F32: 4, I32: 4, F16: 2, BF16: 2 } as Record<string, number>)[e.dtype];
       if (width === undefined) throw bad(`entry '${name}' has unsupported dtype ${e.dtype} (slmkit reads F32, I32, F16, BF16)`);
       if (end - begin !== count * width) throw bad(`entry '${name}' has ${end - begin} bytes for shape [${e.shape.join(', ')}] of ${e.dtype}`);
+      entries.push([name, e]);
+    }
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, e] of entries) {
+      const [begin, end] = e.data_offsets;
+      const count = e.shape.reduce((a, b) => a * b, 1);
+      const target = Object.hasOwn(into, name) ? into[name]! : undefined;
+      if (target && fitsEntry(target, e)) {
+        readExactly(fd, new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength), dataStart + begin);
+        tensors[name] = target;
+        continue;
+      }
       const bytes = new Uint8Array(end - begin);
       readExactly(fd, bytes, dataStart + begin);
       tensors[name] = new Tensor(decode(e.dtype, bytes, count, bad), e.shape);
@@ -107,6 +125,12 @@ export function loadSafetensors(path: string): SafetensorsFile {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether `t` can take entry `e`'s bytes as they are: same shape, and F32/I32 for float32/int32. */
+function fitsEntry(t: Tensor, e: HeaderEntry): boolean {
+  if (e.dtype !== (t.dtype === 'int32' ? 'I32' : 'F32')) return false;
+  return t.shape.length === e.shape.length && t.shape.every((d, i) => d === e.shape[i]);
 }
 
 function decode(dtype: string, bytes: Uint8Array, count: number, bad: (why: string) => Error): Float32Array | Int32Array {

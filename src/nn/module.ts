@@ -97,7 +97,7 @@ export abstract class Module {
         throw new ShapeError(`loadStateDict: '${name}' has shape ${formatShape(src.shape)} in the state but ${formatShape(t.shape)} in the model`,
           'the checkpoint was saved from a model with a different configuration (vocabulary size, width)');
       }
-      (t.data as Float32Array).set(src.f32(name));
+      if (src.data !== t.data) (t.data as Float32Array).set(src.f32(name)); // already there when loaded in place
     }
   }
 

@@ -6,7 +6,8 @@
  * gW += dlogits^T @ h, all before the next chunk. Backward only scales those by the upstream
  * gradient. Memory is O(chunk·V) instead of O(N·V); compute equals forward + backward of the
  * unfused layers. `embeddingCrossEntropy` does the same for the Markov chain, whose logits are rows
- * of its table.
+ * of its table: positions with the same input token share one row of logits, so the work is per
+ * distinct token (a few thousand rows per batch) rather than per position (tens of thousands).
  */
 import { kernels } from '../backend/index.js';
 import { accumulateGrad, accumulateRowGrad, isGradEnabled, record } from '../tensor/autograd.js';
@@ -90,6 +91,13 @@ export function linearCrossEntropy(h: Tensor, W: Tensor, b: Tensor | null, targe
 /**
  * The Markov chain's loss: logits of token r are row ids[r] of table (V,V). Sum of CE over rows
  * with target >= 0, divided by `divisor`; the gradient scatters into the rows that were used.
+ *
+ * Every position whose input is token d has the same logits, row d, so with n_d such positions:
+ *   forward   lse_d = logsumexp(table[d]) once per distinct d; loss_r = lse_d - table[d, t_r]
+ *   backward  dtable[d] = (n_d / divisor) softmax(table[d]) - (1 / divisor) sum_r onehot(t_r)
+ * (times the upstream gradient). Backward recomputes the softmax from the table, writing each
+ * gradient row once, straight into the table's row-sparse gradient buffer; the table must not
+ * change between forward and backward.
  */
 export function embeddingCrossEntropy(ids: Tensor, table: Tensor, targets: Tensor, divisor: number): Tensor {
   const I = ids.i32('ids');
@@ -103,40 +111,44 @@ export function embeddingCrossEntropy(ids: Tensor, table: Tensor, targets: Tenso
     if (I[i]! < 0 || I[i]! >= Vin) throw new ShapeError(`embeddingCrossEntropy: id ${I[i]} at row ${i} is outside the table's ${Vin} rows`);
   }
   const k = kernels();
-  const wantGrad = isGradEnabled() && table.requiresGrad;
-  const R = chunkRows(V);
-  const rows = takeBuffer(R * V);
-  const loss = new Float32Array(R);
-  const lse = new Float32Array(R);
-  const w = new Float32Array(R).fill(1 / divisor);
-  // Gradient rows per (input id, chunk) are scattered straight into a sparse map of table rows.
-  const gRows = new Map<number, Float32Array>();
-  let total = 0;
-  for (let r0 = 0; r0 < N; r0 += R) {
-    const n = Math.min(R, N - r0);
-    const ic = I.subarray(r0, r0 + n);
-    const tc = tg.subarray(r0, r0 + n);
-    const lc = rows.subarray(0, n * V);
-    k.embeddingForward(ic, Wd, lc, V);
-    k.crossEntropyForward(lc, tc, loss, lse, n, V);
-    for (let i = 0; i < n; i++) total += loss[i]!;
-    if (!wantGrad) continue;
-    k.crossEntropyBackward(lc, tc, lse, w, lc, n, V, false);
-    for (let i = 0; i < n; i++) {
-      if (tc[i]! < 0) continue;
-      let gr = gRows.get(ic[i]!);
-      if (!gr) {
-        gr = new Float32Array(V);
-        gRows.set(ic[i]!, gr);
-      }
-      k.axpy(1, lc.subarray(i * V, (i + 1) * V), gr, true);
-    }
+  // The distinct input tokens of rows that have a target, sorted: slot[d] is d's index among them.
+  const slot = new Int32Array(Vin).fill(-1);
+  for (let i = 0; i < N; i++) if (tg[i]! >= 0) slot[I[i]!] = 0;
+  let n = 0;
+  for (let d = 0; d < Vin; d++) if (slot[d] === 0) slot[d] = n++;
+  const rows = new Int32Array(n); // (n) table rows
+  const counts = new Float64Array(n); // (n) positions per row
+  const rowOf = new Int32Array(N); // (N) index into rows, -1 for skipped positions
+  for (let d = 0, j = 0; d < Vin && j < n; d++) if (slot[d]! >= 0) rows[j++] = d;
+  for (let i = 0; i < N; i++) {
+    const j = tg[i]! >= 0 ? slot[I[i]!]! : -1;
+    rowOf[i] = j;
+    if (j >= 0) counts[j]!++;
   }
-  releaseBuffer(rows);
+  const lse = new Float32Array(n);
+  k.gatherLogSumExp(Wd, rows, lse, V);
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    const j = rowOf[i]!;
+    if (j >= 0) total += Math.fround(lse[j]! - Wd[I[i]! * V + tg[i]!]!);
+  }
   const out = new Tensor(Float32Array.of(total / divisor), []);
+  if (!isGradEnabled() || !table.requiresGrad) return out;
   return record(out, {
     op: 'embeddingCrossEntropy',
     parents: [table],
-    backward: (g) => accumulateRowGrad(table, gRows, g[0]!),
+    backward: (g) => {
+      const s = g[0]!;
+      accumulateRowGrad(table, rows, (values) => {
+        const scale = new Float32Array(n);
+        for (let j = 0; j < n; j++) scale[j] = (s * counts[j]!) / divisor;
+        k.gatherSoftmax(Wd, rows, lse, scale, values, V); // (n,V)
+        const w = s / divisor;
+        for (let i = 0; i < N; i++) {
+          const j = rowOf[i]!;
+          if (j >= 0) values[j * V + tg[i]!]! -= w;
+        }
+      });
+    },
   });
 }

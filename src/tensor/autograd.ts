@@ -92,34 +92,79 @@ export function passGrad(t: Tensor, g: Float32Array, giveAway: () => void): void
   });
 }
 
+/** Per tensor, the buffer its row-sparse gradient values are written into, reused every step. */
+const rowGradBuffers = new WeakMap<Tensor, Float32Array>();
+
 /**
- * Adds a row-sparse contribution: `rows` maps a row index to its gradient row (length C). Kept
- * row-sparse when `t.sparseGrad` is set and no dense gradient is live; otherwise added densely.
+ * `n` rows of `t`'s reusable row-gradient buffer. It grows by at least an eighth when a batch needs
+ * more rows than any before (so a few batches settle it), and never beyond `t`'s own rows.
  */
-export function accumulateRowGrad(t: Tensor, rows: ReadonlyMap<number, Float32Array>, scale: number): void {
+function rowGradBuffer(t: Tensor, n: number, C: number): Float32Array {
+  let buf = rowGradBuffers.get(t);
+  if (!buf || buf.length < n * C) {
+    const had = buf ? buf.length / C : 0;
+    const rows = Math.min(t.size / C, Math.ceil(Math.max(n, had * 1.125) / 64) * 64);
+    rowGradBuffers.delete(t); // let the old one go before the new one is allocated
+    buf = new Float32Array(rows * C);
+    rowGradBuffers.set(t, buf);
+  }
+  return buf.subarray(0, n * C);
+}
+
+/**
+ * Adds a row-sparse contribution to the gradient of the 2-D tensor `t`: `write(values)` must fill
+ * values (rows.length, C) with the gradient rows for `rows` (sorted, distinct). When `t.sparseGrad`
+ * is set and `t` has no gradient yet, `write` fills `t`'s reusable buffer and that becomes
+ * `t.rowGrad` as it is, with no copy (the Markov table's ~4,500 rows of 29k floats per batch are
+ * 0.5 GB); a second contribution before the gradient is cleared is merged into a new buffer; a
+ * dense gradient (no `sparseGrad`, or already live) gets the rows added in.
+ */
+export function accumulateRowGrad(t: Tensor, rows: Int32Array, write: (values: Float32Array) => void): void {
   if (!t.requiresGrad) return;
   const C = t.shape[t.ndim - 1]!;
+  const n = rows.length;
+  if (t.sparseGrad && !t.gradLive && !t.rowGrad) {
+    const values = rowGradBuffer(t, n, C);
+    write(values);
+    t.rowGrad = { rows: Int32Array.from(rows), values };
+    return;
+  }
+  const add = takeBuffer(n * C);
+  write(add);
   if (!t.sparseGrad || t.gradLive) {
     accumulateGrad(t, (dst, acc) => {
       if (!acc) dst.fill(0);
-      for (const [r, g] of rows) {
-        const o = r * C;
-        for (let c = 0; c < C; c++) dst[o + c]! += scale * g[c]!;
+      for (let j = 0; j < n; j++) {
+        const o = rows[j]! * C;
+        for (let c = 0; c < C; c++) dst[o + c]! += add[j * C + c]!;
       }
     });
-    return;
+  } else {
+    // Merge two sorted row lists; the old values may be the reusable buffer, so write elsewhere.
+    const old = t.rowGrad!;
+    const union: number[] = [];
+    for (let a = 0, b = 0; a < old.rows.length || b < n;) {
+      const ra = a < old.rows.length ? old.rows[a]! : Infinity;
+      const rb = b < n ? rows[b]! : Infinity;
+      union.push(Math.min(ra, rb));
+      if (ra <= rb) a++;
+      if (rb <= ra) b++;
+    }
+    const merged = new Float32Array(union.length * C);
+    for (let a = 0, b = 0, u = 0; u < union.length; u++) {
+      const dst = merged.subarray(u * C, (u + 1) * C);
+      if (a < old.rows.length && old.rows[a] === union[u]) {
+        dst.set(old.values.subarray(a * C, (a + 1) * C));
+        a++;
+      }
+      if (b < n && rows[b] === union[u]) {
+        for (let c = 0; c < C; c++) dst[c]! += add[b * C + c]!;
+        b++;
+      }
+    }
+    t.rowGrad = { rows: Int32Array.from(union), values: merged };
   }
-  const merged = new Map<number, Float32Array>();
-  if (t.rowGrad) t.rowGrad.rows.forEach((r, i) => merged.set(r, t.rowGrad!.values.slice(i * C, (i + 1) * C)));
-  for (const [r, g] of rows) {
-    const cur = merged.get(r);
-    if (cur) for (let c = 0; c < C; c++) cur[c]! += scale * g[c]!;
-    else merged.set(r, scale === 1 ? g : g.map((x) => x * scale));
-  }
-  const sorted = Int32Array.from(merged.keys()).sort();
-  const values = new Float32Array(sorted.length * C);
-  sorted.forEach((r, i) => values.set(merged.get(r)!, i * C));
-  t.rowGrad = { rows: sorted, values };
+  releaseBuffer(add);
 }
 
 function topoOrder(root: Tensor): Tensor[] {

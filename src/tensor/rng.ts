@@ -5,9 +5,14 @@
  * Algorithm: xoshiro128** (Blackman & Vigna), 32-bit state words so it is exact in JavaScript
  * without BigInt; the 128-bit state is filled from the seed with splitmix32. Uniform floats take
  * the top 24 bits, so they are exact float32 values in [0, 1). Normals use Box-Muller on two
- * uniforms (both outputs are used). `fork(label)` derives an independent stream, so that for
+ * uniforms (both outputs are used), with ln, sin and cos built from basic double operations (see
+ * backend/reference/random.ts) rather than Math.*, whose last bits vary between engines: that is
+ * what lets the native kernel draw a large initialisation (840M normals for the Markov table)
+ * with exactly the numbers of this file. `fork(label)` derives an independent stream, so that for
  * example changing the dropout rate does not change the data order.
  */
+import { kernels } from '../backend/index.js';
+import { boxMuller } from '../backend/reference/random.js';
 
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
@@ -76,12 +81,12 @@ export class Rng {
       this.spareNormal = null;
       return z;
     }
-    let u1 = this.uniform();
-    while (u1 === 0) u1 = this.uniform();
-    const u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    this.spareNormal = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
+    let k1 = this.nextUint32() >>> 8; // u1 = k1 / 2^24, never 0
+    while (k1 === 0) k1 = this.nextUint32() >>> 8;
+    const k2 = this.nextUint32() >>> 8;
+    boxMuller(k1, k2, pair);
+    this.spareNormal = pair[1]!;
+    return pair[0]!;
   }
 
   /** Integer in [0, n) without modulo bias. */
@@ -93,9 +98,26 @@ export class Rng {
     return x % n;
   }
 
-  /** Fills `out` with N(mean, std) samples. */
+  /**
+   * Fills `out` with N(mean, std) samples: out[i] = mean + std * normal(), in order, drawn by the
+   * active backend's fillNormal kernel (the same numbers on every backend).
+   */
   fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    let i = 0;
+    if (this.spareNormal !== null && out.length > 0) {
+      out[0] = mean + std * this.spareNormal;
+      this.spareNormal = null;
+      i = 1;
+    }
+    if (i === out.length) return out;
+    const state = Int32Array.of(this.s0, this.s1, this.s2, this.s3);
+    const spare = new Float64Array(1);
+    kernels().fillNormal(state, i === 0 ? out : out.subarray(i), mean, std, spare);
+    this.s0 = state[0]!;
+    this.s1 = state[1]!;
+    this.s2 = state[2]!;
+    this.s3 = state[3]!;
+    this.spareNormal = Number.isNaN(spare[0]!) ? null : spare[0]!;
     return out;
   }
 
@@ -127,6 +149,8 @@ export class Rng {
     this.spareNormal = Number.isNaN(state[4]!) ? null : state[4]!;
   }
 }
+
+const pair = new Float64Array(2); // normal()'s Box-Muller output
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));

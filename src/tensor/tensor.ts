@@ -237,7 +237,7 @@ let initSkipped = false;
 /**
  * Runs `fn` with random initialisation turned off: Tensor.randn and Tensor.rand return zeros.
  * For building a model whose weights are about to be loaded from a checkpoint (the Markov table's
- * 840M normals take about 40 s to draw).
+ * 840M normals take several seconds to draw, even with the native kernel).
  */
 export function withoutRandomInit<T>(fn: () => T): T {
   const prev = initSkipped;

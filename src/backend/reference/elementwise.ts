@@ -46,6 +46,29 @@ export function dropoutApply(x: Float32Array, mask: Uint8Array, scale: number, o
   else for (let i = 0; i < x.length; i++) out[i] = mask[i] ? x[i]! * scale : 0;
 }
 
+export function dropoutMask(state: Int32Array, p: number, mask: Uint8Array): void {
+  // Rng.uniform() is u / 2^24 on the top 24 bits u of nextUint32(); u / 2^24 >= p is exactly
+  // u >= ceil(p * 2^24). The generator is inlined here: a call per element costs more than it.
+  const threshold = Math.ceil(p * 16777216);
+  let s0 = state[0]!, s1 = state[1]!, s2 = state[2]!, s3 = state[3]!;
+  for (let i = 0; i < mask.length; i++) {
+    const x = Math.imul(s1, 5);
+    const u = Math.imul((x << 7) | (x >>> 25), 9) >>> 8;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    mask[i] = u >= threshold ? 1 : 0;
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = s3;
+}
+
 export function sumSquares(x: Float32Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;

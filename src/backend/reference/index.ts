@@ -6,15 +6,16 @@ import type { Kernels } from '../kernels.js';
 import { adamwStep, adamwStepRows } from './adamw.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import {
-  addBroadcast, axpy, dropoutApply, mulBroadcast, scaleShift, sumRows, sumRowsProduct, sumSquares,
+  addBroadcast, axpy, dropoutApply, dropoutMask, mulBroadcast, scaleShift, sumRows, sumRowsProduct, sumSquares,
 } from './elementwise.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';
 import { geluBackward, geluForward } from './gelu.js';
 import { layerNormBackward, layerNormForward } from './layernorm.js';
 import { sgemm } from './matmul.js';
+import { fillNormal } from './random.js';
 import {
-  crossEntropyBackward, crossEntropyForward, logSoftmaxBackward, logSoftmaxForward, softmaxBackward,
-  softmaxForward,
+  crossEntropyBackward, crossEntropyForward, gatherLogSumExp, gatherSoftmax, logSoftmaxBackward, logSoftmaxForward,
+  softmaxBackward, softmaxForward,
 } from './softmax.js';
 
 export const referenceKernels: Kernels = {
@@ -22,12 +23,13 @@ export const referenceKernels: Kernels = {
   sgemm,
   addBroadcast, mulBroadcast, scaleShift, axpy, sumRows, sumRowsProduct,
   embeddingForward, embeddingBackward,
-  dropoutApply,
+  dropoutApply, dropoutMask,
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward,
-  crossEntropyForward, crossEntropyBackward,
+  crossEntropyForward, crossEntropyBackward, gatherLogSumExp, gatherSoftmax,
   layerNormForward, layerNormBackward,
   geluForward, geluBackward,
   attentionForward, attentionBackward,
   adamwStep, adamwStepRows,
   sumSquares,
+  fillNormal,
 };

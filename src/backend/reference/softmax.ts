@@ -96,3 +96,17 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
     gLogits[o + t]! -= wr;
   }
 }
+
+export function gatherLogSumExp(table: Float32Array, rows: Int32Array, lse: Float32Array, V: number): void {
+  for (let j = 0; j < rows.length; j++) lse[j] = rowLogSumExp(table, rows[j]! * V, V);
+}
+
+export function gatherSoftmax(table: Float32Array, rows: Int32Array, lse: Float32Array, scale: Float32Array,
+  out: Float32Array, V: number): void {
+  for (let j = 0; j < rows.length; j++) {
+    const o = rows[j]! * V;
+    const l = lse[j]!;
+    const s = scale[j]!;
+    for (let c = 0; c < V; c++) out[j * V + c] = s * Math.exp(table[o + c]! - l);
+  }
+}
