@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  StoreWriter, countBatches, documentIds, numDocuments, packedBatches, paddedBatches, paddingReport, readStore, shiftBatch,
+  StoreWriter, countBatches, documentIds, maxDistinctTokens, numDocuments, packedBatches, paddedBatches, paddingReport, readStore, shiftBatch,
   type TokenSplit,
 } from '../src/data/index.js';
 
@@ -99,6 +99,12 @@ describe('padded batches (the notebook\'s way)', () => {
     assert.equal(r.positions, 20);
     assert.equal(r.tokens, 14);
     assert.ok(Math.abs(r.paddingShare - 6 / 20) < 1e-12);
+  });
+  test('maxDistinctTokens counts the table rows a group of documents touches', () => {
+    // docs 0+1: {101,5,6,7,102,8} = 6; docs 2+3: {101,9..13,102,14} = 8; all four: {101,102,5..14} = 12; one at a time: 7
+    assert.equal(maxDistinctTokens(split(), 2), 8);
+    assert.equal(maxDistinctTokens(split(), 4), 12);
+    assert.equal(maxDistinctTokens(split(), 1), 7);
   });
 });
 

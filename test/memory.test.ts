@@ -92,3 +92,17 @@ test('the buffer pool stays within its limit when shapes change every step, drop
     clearBufferPool();
   }
 });
+
+test('the memory estimate counts the Markov rows a batch touches, when known', async () => {
+  const { estimateMemory } = await import('../src/train/memory.js');
+  const V = 1000;
+  const cfg = { type: 'markov' as const, vocabSize: V };
+  const loose = estimateMemory(cfg, 8, 100, 1 << 30);
+  const known = estimateMemory(cfg, 8, 100, 1 << 30, (rows) => {
+    assert.equal(rows, 8, 'asked for the planned micro-batch');
+    return 50;
+  });
+  assert.equal(loose.activations - known.activations, (Math.min(V, 8 * 100) - 50) * V * 4);
+  assert.equal(known.parameters, V * V * 4);
+  assert.equal(known.gradients, 0, 'the table gradient is row-sparse');
+});

@@ -144,6 +144,30 @@ export interface PaddingReport {
   paddingShare: number;
 }
 
+/**
+ * The most distinct token ids among `rows` consecutive documents (file order), over the split:
+ * how many rows of a V × V table one micro-batch touches (the Markov chain's row-sparse gradient).
+ */
+export function maxDistinctTokens(split: TokenSplit, rows: number): number {
+  checkBatchSize(rows);
+  const n = numDocuments(split);
+  const seen = new Int32Array(split.vocabSize).fill(-1);
+  let best = 0;
+  for (let start = 0, group = 0; start < n; start += rows, group++) {
+    let distinct = 0;
+    const end = split.offsets[Math.min(n, start + rows)]!;
+    for (let i = split.offsets[start]!; i < end; i++) {
+      const id = split.ids[i]!;
+      if (seen[id] !== group) {
+        seen[id] = group;
+        distinct++;
+      }
+    }
+    best = Math.max(best, distinct);
+  }
+  return best;
+}
+
 /** How much of an epoch's compute is padding, without building the batches. */
 export function paddingReport(split: TokenSplit, opts: BatchOptions & { mode: 'padded' | 'packed'; blockSize?: number }): PaddingReport {
   checkBatchSize(opts.batchSize);

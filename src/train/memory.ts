@@ -31,8 +31,9 @@ export function activationBytesPerRow(c: ModelConfig, T: number): number {
     case 'transformer': {
       const C = c.embedDim;
       // per block: q,k,v,attn out, proj, 2 residual sums, 2 LN outputs (9 C) + MLP 4C×2 + output C,
-      // each with a gradient; attention probabilities (H,T,T) kept for backward, and their grad.
-      const perBlock = 2 * T * (18 * C) * 4 + 2 * c.heads * T * T * 4;
+      // each with a gradient; attention probabilities (H,T,T) kept for backward (their gradient is
+      // never materialised: the kernels work row by row).
+      const perBlock = 2 * T * (18 * C) * 4 + c.heads * T * T * 4;
       return c.layers * perBlock + 6 * T * C * 4;
     }
     default:
@@ -42,13 +43,13 @@ export function activationBytesPerRow(c: ModelConfig, T: number): number {
 
 /**
  * Bytes the fused output layer needs besides the rows: one chunk of logits (about 16 MB) and the
- * output weight's gradient, or for the Markov table one gradient row per distinct input token
- * (at most V rows; a PubMed batch of 128 documents has about 4,500 distinct tokens, so this bound
- * is loose).
+ * output weight's gradient, or for the Markov table one gradient row per distinct input token:
+ * `distinctRows` when the caller counted them (maxDistinctTokens; a PubMed batch of 128 documents
+ * has about 4,500), else the bound min(V, tokens).
  */
-export function headBytes(c: ModelConfig, batchTokens: number): number {
+export function headBytes(c: ModelConfig, batchTokens: number, distinctRows?: number): number {
   const chunk = 16 << 20;
-  if (c.type === 'markov') return chunk + Math.min(c.vocabSize, batchTokens) * c.vocabSize * 4;
+  if (c.type === 'markov') return chunk + Math.min(c.vocabSize, batchTokens, distinctRows ?? Infinity) * c.vocabSize * 4;
   return chunk + c.vocabSize * c.embedDim * 4;
 }
 
@@ -58,10 +59,16 @@ export function chooseMicroRows(c: ModelConfig, batchSize: number, T: number, bu
   return Math.max(1, Math.min(batchSize, Math.floor(budgetBytes / per)));
 }
 
-export function estimateMemory(c: ModelConfig, batchSize: number, T: number, budgetBytes: number): MemoryEstimate {
+/**
+ * Peak memory of a training step. `distinctRows(microRows)`, when given, counts the distinct input
+ * tokens of the largest micro-batch (Markov table rows touched); without it the bound is loose.
+ */
+export function estimateMemory(c: ModelConfig, batchSize: number, T: number, budgetBytes: number,
+  distinctRows?: (microRows: number) => number): MemoryEstimate {
   const p = countParameters(c) * 4;
   const microRows = chooseMicroRows(c, batchSize, T, budgetBytes);
-  const activations = microRows * activationBytesPerRow(c, T) + headBytes(c, microRows * T);
+  const rows = c.type === 'markov' && distinctRows ? distinctRows(microRows) : undefined;
+  const activations = microRows * activationBytesPerRow(c, T) + headBytes(c, microRows * T, rows);
   // The Markov table's gradient is row-sparse: its rows are counted in headBytes, not as a dense copy.
   const gradients = c.type === 'markov' ? 0 : p;
   const est = { parameters: p, gradients, optimizer: 2 * p, activations, total: 0, microRows };

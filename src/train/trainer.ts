@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countBatches, shiftBatch } from '../data/batches.js';
+import { countBatches, maxDistinctTokens, shiftBatch } from '../data/batches.js';
 import { BatchPrefetcher } from '../data/prefetch.js';
 import type { TokenSplit } from '../data/store.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -121,7 +121,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       `set blockSize to at most ${model.maxSequence + 1} (--block-size), or build the model with a larger maxLen`);
   }
   const T = c.batching === 'packed' ? c.blockSize : paddedLength(model, run.train);
-  const estimate = estimateMemory(run.modelConfig, c.batchSize, Math.max(1, T - 1), c.memoryBudget);
+  const estimate = estimateMemory(run.modelConfig, c.batchSize, Math.max(1, T - 1), c.memoryBudget,
+    c.batching === 'padded' ? (rows) => maxDistinctTokens(run.train, rows) : undefined);
   const rngs = collectRngs(model);
   let state: TrainerState = {
     version: 1, step: 0, epoch: 0, batchInEpoch: 0, tokens: 0, seconds: 0, rngStates: [], lastTestLoss: null, done: false,
