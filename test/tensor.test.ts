@@ -221,7 +221,7 @@ describe('Rng', () => {
     const s = new Rng(999);
     s.setState(JSON.parse(JSON.stringify(state)) as number[]);
     assert.deepEqual([s.normal(), s.normal(), s.uniform(), s.nextUint32()], expected);
-    assert.throws(() => s.setState([1, 2, 3]), RangeError);
+    assert.throws(() => s.setState([1, 2, 3]), /Rng state must have 5 numbers/);
   });
   test('uniform in [0, 1); int in range; shuffle is a permutation', () => {
     const r = new Rng(5);
@@ -231,7 +231,7 @@ describe('Rng', () => {
       const k = r.int(7);
       assert.ok(Number.isInteger(k) && k >= 0 && k < 7);
     }
-    assert.throws(() => r.int(0), RangeError);
+    assert.throws(() => r.int(0), /Rng.int needs 0 < n/);
     const items = Array.from({ length: 50 }, (_, i) => i);
     r.shuffle(items);
     assert.notDeepEqual(items, Array.from({ length: 50 }, (_, i) => i));

@@ -13,6 +13,7 @@
  */
 import { kernels } from '../backend/index.js';
 import { boxMuller } from '../backend/reference/random.js';
+import { ConfigError, ShapeError } from './errors.js';
 
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
@@ -41,7 +42,7 @@ export class Rng {
   readonly seed: number;
 
   constructor(seed = 42) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new ConfigError(`Rng seed must be a finite number, got ${seed}`, 'pass a whole number, e.g. --seed 42');
     this.seed = seed;
     const st = { s: (seed >>> 0) ^ Math.floor(seed / 4294967296) };
     this.s0 = splitmix32(st);
@@ -91,7 +92,7 @@ export class Rng {
 
   /** Integer in [0, n) without modulo bias. */
   int(n: number): number {
-    if (!(n > 0) || n > 4294967296) throw new RangeError(`Rng.int needs 0 < n <= 2^32, got ${n}`);
+    if (!(n > 0) || n > 4294967296) throw new ShapeError(`Rng.int needs 0 < n <= 2^32, got ${n}`);
     const limit = 4294967296 - (4294967296 % n);
     let x = this.nextUint32();
     while (x >= limit) x = this.nextUint32();
@@ -144,7 +145,7 @@ export class Rng {
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 5) throw new RangeError(`Rng state must have 5 numbers, got ${state.length}`);
+    if (state.length !== 5) throw new ConfigError(`Rng state must have 5 numbers, got ${state.length}`, 'the saved generator state is damaged: restore trainer.json or start a new run');
     [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x | 0) as [number, number, number, number];
     this.spareNormal = Number.isNaN(state[4]!) ? null : state[4]!;
   }
