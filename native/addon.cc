@@ -32,6 +32,35 @@ KERNEL(sgemm) {
   return info.Env().Undefined();
 }
 
+KERNEL(packedBSize) {
+  const char* k = "packedBSize";
+  int64_t N = dim(info, 0, k, "N"), K = dim(info, 1, k, "K");
+  return Napi::Number::New(info.Env(), double(slm::packedBSize(N, K)));
+}
+
+KERNEL(packB) {
+  const char* k = "packB";
+  bool tB = flag(info, 0);
+  int64_t N = dim(info, 1, k, "N"), K = dim(info, 2, k, "K");
+  auto B = f32(info, 3, k, "B"), Bp = f32(info, 4, k, "Bp");
+  need(info, B, K * N, k, "B", "K*N");
+  need(info, Bp, slm::packedBSize(N, K), k, "Bp", "packedBSize(N,K)");
+  slm::packB(tB, N, K, B.p, Bp.p);
+  return info.Env().Undefined();
+}
+
+KERNEL(sgemmPackedB) {
+  const char* k = "sgemmPackedB";
+  bool tA = flag(info, 0);
+  int64_t M = dim(info, 1, k, "M"), N = dim(info, 2, k, "N"), K = dim(info, 3, k, "K");
+  auto A = f32(info, 4, k, "A"), Bp = f32(info, 5, k, "Bp"), C = f32(info, 6, k, "C");
+  need(info, A, M * K, k, "A", "M*K");
+  need(info, Bp, slm::packedBSize(N, K), k, "Bp", "packedBSize(N,K)");
+  need(info, C, M * N, k, "C", "M*N");
+  slm::sgemmPackedB(tA, M, N, K, A.p, Bp.p, C.p, flag(info, 7));
+  return info.Env().Undefined();
+}
+
 // addBroadcast / mulBroadcast share their signature (x, b, out, R, C).
 template <void (*Fn)(const float*, const float*, float*, int64_t, int64_t)>
 Value broadcastOp(const CallbackInfo& info, const char* k) {
@@ -186,6 +215,23 @@ KERNEL(crossEntropyBackward) {
   need(info, g, R * V, k, "gLogits", "R*V");
   checkIds(info, targets.p, R, V, true, k, "targets");
   slm::crossEntropyBackward(logits.p, targets.p, lse.p, w.p, g.p, R, V, flag(info, 7));
+  return info.Env().Undefined();
+}
+
+KERNEL(crossEntropyFused) {
+  const char* k = "crossEntropyFused";
+  auto logits = f32(info, 0, k, "logits");
+  auto b = f32(info, 1, k, "bias", true);
+  auto targets = i32(info, 2, k, "targets");
+  auto w = f32(info, 3, k, "w"), loss = f32(info, 4, k, "loss");
+  int64_t R = dim(info, 5, k, "R"), V = dim(info, 6, k, "V");
+  need(info, logits, R * V, k, "logits", "R*V");
+  if (b.p) need(info, b, V, k, "bias", "V");
+  need(info, targets, R, k, "targets", "R");
+  need(info, w, R, k, "w", "R");
+  need(info, loss, R, k, "loss", "R");
+  checkIds(info, targets.p, R, V, true, k, "targets");
+  slm::crossEntropyFused(logits.p, b.p, targets.p, w.p, loss.p, R, V);
   return info.Env().Undefined();
 }
 
@@ -386,6 +432,9 @@ KERNEL(info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #define EXPORT(fnName) exports.Set(#fnName, Napi::Function::New(env, fnName, #fnName))
   EXPORT(sgemm);
+  EXPORT(packedBSize);
+  EXPORT(packB);
+  EXPORT(sgemmPackedB);
   EXPORT(addBroadcast);
   EXPORT(mulBroadcast);
   EXPORT(scaleShift);
@@ -402,6 +451,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(logSoftmaxBackward);
   EXPORT(crossEntropyForward);
   EXPORT(crossEntropyBackward);
+  EXPORT(crossEntropyFused);
   EXPORT(gatherLogSumExp);
   EXPORT(gatherSoftmax);
   EXPORT(layerNormForward);

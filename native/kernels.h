@@ -11,6 +11,12 @@ namespace slm {
 // matmul.cc
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C,
            bool accumulate);
+// sgemm with op(B) packed beforehand (once, for several products that share it): packedBSize
+// floats hold op(B) (K,N) in this build's panel layout; sgemmPackedB reads it as sgemm reads op(B).
+int64_t packedBSize(int64_t N, int64_t K);
+void packB(bool transB, int64_t N, int64_t K, const float* B, float* Bp);
+void sgemmPackedB(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* Bp, float* C,
+                  bool accumulate);
 const char* sgemmConfig();
 // Test hook: caps the packed-operand scratch (in floats) so small products take the chunked
 // paths; returns the previous cap.
@@ -40,6 +46,8 @@ void crossEntropyForward(const float* logits, const int32_t* targets, float* los
                          int64_t V);
 void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, const float* w,
                           float* gLogits, int64_t R, int64_t V, bool accumulate);
+void crossEntropyFused(float* logits, const float* bias, const int32_t* targets, const float* w, float* loss,
+                       int64_t R, int64_t V);
 void gatherLogSumExp(const float* table, const int32_t* rows, int64_t n, float* lse, int64_t V);
 void gatherSoftmax(const float* table, const int32_t* rows, int64_t n, const float* lse, const float* scale,
                    float* out, int64_t V);

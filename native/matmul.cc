@@ -207,10 +207,17 @@ void packBPanel(bool transB, const float* B, int64_t N, int64_t K, int64_t j0, i
   packTransposed<NR>(B + j0 * K + k0, K, cols, kc, dst);  // B is (N,K)
 }
 
-}  // namespace
+// K block of a product with this N and K: deeper when N is narrow, as long as a packed B block
+// (kc x NC) still fits in L2. packB's layout depends on it, so both sides compute it here.
+int64_t kBlock(int64_t N, int64_t K) {
+  const int64_t ncPad = ((std::min(N, NC) + NR - 1) / NR) * NR;
+  return K <= KC ? K : std::min(K, std::max(KC, std::min(KCMAX, KC * NC / ncPad)));
+}
 
-void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C,
-           bool accumulate) {
+// The product, with op(B) packed here per N chunk, or (Bpre != nullptr) already packed whole by
+// packB: then there is one N chunk and only op(A) is packed.
+void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B,
+          const float* Bpre, float* C, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) std::memset(C, 0, sizeof(float) * M * N);
@@ -218,14 +225,12 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const floa
   }
   const bool parallel = double(M) * double(N) * double(K) >= 2097152.0 && poolThreads() > 1;
   const int64_t threads = parallel ? poolThreads() : 1;
-  // K block: deeper when N is narrow, as long as a packed B block (kc x NC) still fits in L2.
-  const int64_t ncPad = ((std::min(N, NC) + NR - 1) / NR) * NR;
-  const int64_t kc = K <= KC ? K : std::min(K, std::max(KC, std::min(KCMAX, KC * NC / ncPad)));
+  const int64_t kc = kBlock(N, K);
   const int64_t nPc = (K + kc - 1) / kc;
   // Packed operands are bounded (kScratch floats each): a bigger product runs in chunks of
   // whole N blocks (and, when A is shared, of whole row panels).
   const int64_t kScratch = scratchLimit.load(std::memory_order_relaxed);
-  const int64_t nChunk = std::max(NC, (kScratch / K) / NC * NC);
+  const int64_t nChunk = Bpre ? N : std::max(NC, (kScratch / K) / NC * NC);
   const int64_t mChunk = std::max<int64_t>(MR, (kScratch / K) / MR * MR);
 
   for (int64_t n0 = 0; n0 < N; n0 += nChunk) {
@@ -234,7 +239,7 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const floa
     // With several N blocks, each A panel is used once per block: pack op(A) once and share it.
     // With one, each task packs its own A panels just before use.
     const bool shareA = nBlocks > 1;
-    float* Bp = bScratch.get(size_t(K * nPanels * NR));
+    const float* Bp = Bpre ? Bpre : bScratch.get(size_t(K * nPanels * NR));
     for (int64_t m0 = 0; m0 < M; m0 += shareA ? mChunk : M) {
       const int64_t mm = shareA ? std::min(mChunk, M - m0) : M;
       const int64_t mPanels = (mm + MR - 1) / MR;
@@ -244,7 +249,7 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const floa
       // One dispatch packs every panel needed: A's (when shared), then B's, for all K blocks.
       constexpr int64_t kGroup = 8;  // panels per packing task
       const int64_t aGroups = shareA ? (mPanels + kGroup - 1) / kGroup : 0;
-      const int64_t bGroups = (nPanels + kGroup - 1) / kGroup;
+      const int64_t bGroups = Bpre ? 0 : (nPanels + kGroup - 1) / kGroup;
       auto pack = [&](int64_t t) {
         const bool isA = t < aGroups * nPc;
         if (!isA) t -= aGroups * nPc;
@@ -253,7 +258,7 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const floa
         const int64_t p1 = std::min(isA ? mPanels : nPanels, (g + 1) * kGroup);
         for (int64_t p = g * kGroup; p < p1; p++) {
           if (isA) packAPanel(transA, A, M, K, m0 + p * MR, k0, kcp, Ap + k0 * mPanels * MR + p * MR * kcp);
-          else packBPanel(transB, B, N, K, n0 + p * NR, k0, kcp, Bp + k0 * nPanels * NR + p * NR * kcp);
+          else packBPanel(transB, B, N, K, n0 + p * NR, k0, kcp, const_cast<float*>(Bp) + k0 * nPanels * NR + p * NR * kcp);
         }
       };
       const int64_t packTasks = (aGroups + bGroups) * nPc;
@@ -265,7 +270,10 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const floa
       // stays in L2 between K blocks; with several K blocks, row groups are larger so the B
       // blocks streamed from memory are reused by more rows.
       const int64_t rgMax = nPc > 1 ? 32 : 8;  // panels
-      const int64_t rg = std::max<int64_t>(1, std::min(rgMax, mPanels / (4 * threads)));
+      // Alone, one thread takes row groups as large as they come (fewer passes over B); in the
+      // pool, four groups per thread balance the load.
+      const int64_t rg = parallel ? std::max<int64_t>(1, std::min(rgMax, mPanels / (4 * threads)))
+                                  : std::min(rgMax, mPanels);
       const int64_t nRg = (mPanels + rg - 1) / rg;
       auto task = [&](int64_t t) {
         alignas(64) float local[MR * KCMAX];
@@ -299,6 +307,41 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const floa
       else for (int64_t t = 0; t < nTasks; t++) task(t);
     }
   }
+}
+
+}  // namespace
+
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C,
+           bool accumulate) {
+  gemm(transA, transB, M, N, K, A, B, nullptr, C, accumulate);
+}
+
+int64_t packedBSize(int64_t N, int64_t K) {
+  if (N <= 0 || K <= 0) return 0;
+  return K * ((N + NR - 1) / NR) * NR;
+}
+
+// Bp = op(B) (K,N) as gemm packs it for one N chunk covering all of N: every K block's NR-column
+// panels, zero-padded, in one parallel dispatch.
+void packB(bool transB, int64_t N, int64_t K, const float* B, float* Bp) {
+  if (N <= 0 || K <= 0) return;
+  const int64_t kc = kBlock(N, K), nPc = (K + kc - 1) / kc;
+  const int64_t nPanels = (N + NR - 1) / NR;
+  constexpr int64_t kGroup = 8;
+  const int64_t groups = (nPanels + kGroup - 1) / kGroup;
+  auto pack = [&](int64_t t) {
+    const int64_t pc = t / groups, g = t % groups, k0 = pc * kc, kcp = std::min(kc, K - k0);
+    const int64_t p1 = std::min(nPanels, (g + 1) * kGroup);
+    for (int64_t p = g * kGroup; p < p1; p++) packBPanel(transB, B, N, K, p * NR, k0, kcp, Bp + k0 * nPanels * NR + p * NR * kcp);
+  };
+  const bool parallel = double(N) * double(K) >= 262144.0 && poolThreads() > 1;
+  if (parallel) parallelTasks(groups * nPc, pack);
+  else for (int64_t t = 0; t < groups * nPc; t++) pack(t);
+}
+
+void sgemmPackedB(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* Bp, float* C,
+                  bool accumulate) {
+  gemm(transA, false, M, N, K, A, nullptr, Bp, C, accumulate);
 }
 
 int64_t setSgemmScratchLimit(int64_t floats) {

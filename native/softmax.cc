@@ -156,6 +156,76 @@ void crossEntropyBackward(const float* logits, const int32_t* targets, const flo
   });
 }
 
+// Forward and backward of cross-entropy in one pass over each row, in place: logits (+ bias) in,
+// w[r] * (softmax(row) - onehot(target)) out, loss (R) = lse - logit[target]. The row is read from
+// memory once (bias add and max); exp(x - max) is then computed once, in place, and scaled by
+// w / sum, while the row is still in cache. Same numbers as crossEntropyForward then
+// crossEntropyBackward on the biased logits, up to rounding (exp(x - max) / sum for exp(x - lse)).
+void crossEntropyFused(float* logits, const float* bias, const int32_t* targets, const float* w, float* loss,
+                       int64_t R, int64_t V) {
+  parallelFor(R, rowGrain(V), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int32_t t = targets[r];
+      const float wr = w[r];
+      float* xr = logits + r * V;
+      if (t < 0) {
+        loss[r] = 0.0f;
+        std::fill(xr, xr + V, 0.0f);
+        continue;
+      }
+      float max;
+      if (bias) {
+        vf vm = vset1(-INFINITY);
+        int64_t c = 0;
+        for (; c + VW <= V; c += VW) {
+          const vf x = vadd(vload(xr + c), vload(bias + c));
+          vstore(xr + c, x);
+          vm = vmax(x, vm);  // max(a, b) keeps b when a is NaN, as rowMax
+        }
+        max = vhmax(vm);
+        for (; c < V; c++) {
+          xr[c] += bias[c];
+          max = xr[c] > max ? xr[c] : max;
+        }
+      } else {
+        max = rowMax(xr, V);
+      }
+      if (max == -INFINITY) {  // every logit -inf: lse = -inf, NaN gradients as in the unfused path
+        loss[r] = NAN;
+        std::fill(xr, xr + V, wr == 0.0f ? 0.0f : NAN);
+        continue;
+      }
+      // exp(x - max) once, kept in place; the sum in double as in sumExpShifted.
+      const float xt = xr[t];
+      const vf sh = vset1(max);
+      double sum = 0.0;
+      int64_t c = 0;
+      for (; c + kChunk <= V; c += kChunk) {
+        float* p = xr + c;
+        for (int64_t i = 0; i < kChunk; i += VW) vstore(p + i, vexp(vsub(vload(p + i), sh)));
+        double s = 0.0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t i = 0; i < kChunk; i++) s += double(p[i]);
+        sum += s;
+      }
+      for (; c < V; c++) {
+        xr[c] = std::exp(xr[c] - max);
+        sum += double(xr[c]);
+      }
+      const double l = double(max) + std::log(sum);
+      loss[r] = float(l - double(xt));
+      if (wr == 0.0f) {
+        std::fill(xr, xr + V, 0.0f);
+        continue;
+      }
+      const float scale = float(double(wr) / sum);
+#pragma omp simd
+      for (int64_t i = 0; i < V; i++) xr[i] *= scale;
+      xr[t] -= wr;
+    }
+  });
+}
+
 // lse (n) = logsumexp of table (R,V) row rows[j]: crossEntropyForward's lse, read in place.
 void gatherLogSumExp(const float* table, const int32_t* rows, int64_t n, float* lse, int64_t V) {
   parallelFor(n, rowGrain(V), [&](int64_t j0, int64_t j1) {

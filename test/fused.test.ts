@@ -8,6 +8,8 @@ import { paddedBatches, shiftBatch } from '../src/data/batches.js';
 import type { TokenSplit } from '../src/data/store.js';
 import { createModel, resolveModelConfig } from '../src/models/registry.js';
 import { embeddingCrossEntropy, linear, linearCrossEntropy, maskedCrossEntropy } from '../src/ops/index.js';
+import { referenceKernels } from '../src/backend/reference/index.js';
+import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { runBatch } from '../src/train/step.js';
@@ -63,6 +65,52 @@ describeEachBackend('fused losses', () => {
     assert.ok(Math.abs(fused.item() - plain.item()) < 1e-5 * plain.item());
     assertClose(gh, h.grad!.f32(), { rtol: 1e-4, atol: 1e-7 }, 'grad h');
     assertClose(gW, W.grad!.f32(), { rtol: 1e-4, atol: 1e-6 }, 'grad W');
+  });
+
+  test('linearCrossEntropy with a bias over several chunks, V not a multiple of the vector width; eval path too', () => {
+    const rng = new Rng(4);
+    for (const [N, C, V] of [[1, 1, 1], [1, 3, 37], [700, 1, 4099], [2200, 5, 1031]] as const) {
+      const h = randnLeaf([N, C], rng);
+      const W = randnLeaf([V, C], rng);
+      const b = randnLeaf([V], rng);
+      const t = targets(N, V, rng, N > 1);
+      const fused = linearCrossEntropy(h, W, b, t, N);
+      fused.backward();
+      const [gh, gW, gb] = [h, W, b].map((x) => Float32Array.from(x.grad!.f32()));
+      h.grad = null;
+      W.grad = null;
+      b.grad = null;
+      const mask = new Tensor(Int32Array.from(t.data, (x) => (x < 0 ? 0 : 1)), [N]);
+      const tt = new Tensor(Int32Array.from(t.data, (x) => Math.max(0, x)), [N]);
+      const plain = maskedCrossEntropy(linear(h, W, b), tt, mask, { divisor: N });
+      plain.backward();
+      const what = `N=${N} C=${C} V=${V}`;
+      assert.ok(Math.abs(fused.item() - plain.item()) <= 1e-5 * Math.abs(plain.item()), `${what}: loss ${fused.item()} vs ${plain.item()}`);
+      const evalLoss = noGrad(() => linearCrossEntropy(h, W, b, t, N)).item();
+      assert.ok(Math.abs(evalLoss - plain.item()) <= 1e-5 * Math.abs(plain.item()), `${what}: eval loss ${evalLoss} vs ${plain.item()}`);
+      assertClose(gh!, h.grad!.f32(), { rtol: 1e-4, atol: 1e-7 }, `${what} grad h`);
+      assertClose(gW!, W.grad!.f32(), { rtol: 1e-4, atol: 1e-6 }, `${what} grad W`);
+      assertClose(gb!, b.grad!.f32(), { rtol: 1e-4, atol: 1e-6 }, `${what} grad b`);
+    }
+  });
+
+  test('the reference crossEntropyFused is crossEntropyForward then crossEntropyBackward on biased logits', () => {
+    const rng = new Rng(5);
+    for (const [R, V] of [[1, 1], [4, 9], [7, 300]] as const) {
+      const x = Float32Array.from({ length: R * V }, () => 3 * rng.normal());
+      const bias = Float32Array.from({ length: V }, () => rng.normal());
+      const t = Int32Array.from({ length: R }, (_, i) => (i % 3 === 2 ? -1 : rng.int(V)));
+      const w = Float32Array.from({ length: R }, (_, i) => (i % 4 === 1 ? 0 : rng.uniform()));
+      const xb = new Float32Array(R * V);
+      referenceKernels.addBroadcast(x, bias, xb, R, V);
+      const [loss, lse, g] = [new Float32Array(R), new Float32Array(R), new Float32Array(R * V)];
+      referenceKernels.crossEntropyForward(xb, t, loss, lse, R, V);
+      referenceKernels.crossEntropyBackward(xb, t, lse, w, g, R, V, false);
+      const fusedLoss = new Float32Array(R);
+      referenceKernels.crossEntropyFused(x, bias, t, w, fusedLoss, R, V);
+      assert.deepEqual(fusedLoss, loss, `R=${R} V=${V} loss`);
+      assert.deepEqual(x, g, `R=${R} V=${V} gradient`);
+    }
   });
 
   for (const cfg of [

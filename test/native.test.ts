@@ -279,6 +279,61 @@ describe('native kernels match the reference', { skip }, () => {
     }
   });
 
+  test('crossEntropyFused: in-place loss and logit gradient, with and without bias', () => {
+    let seed = 550;
+    for (const [R, V] of [[1, 1], [1, 7], [3, 17], [5, 65], [4, 257], [6, 1000], [3, 5003], [0, 9]]) {
+      const targets = Array.from({ length: R! }, (_, i) => (i % 3 === 1 ? -1 : (i * 31 + 5) % V!));
+      for (const withBias of [false, true]) {
+        twin(`crossEntropyFused R=${R} V=${V} bias=${withBias}`, seed++, (g) => {
+          const x = g.f32(R! * V!, (r) => 4 * r.normal());
+          const b = withBias ? g.f32(V!) : null;
+          const w = g.f32(R!, (r) => (r.uniform() < 0.2 ? 0 : r.uniform()));
+          return [x, b, g.i32(targets), w, g.f32(R!)] as const;
+        }, (k, [x, b, t, w, loss]) => k.crossEntropyFused(x, b, t, w, loss, R!, V!));
+      }
+    }
+    // A row of -inf logits: NaN loss and gradient, as the unfused kernels give.
+    for (const k of [ref, nat]) {
+      const x = new Float32Array([-Infinity, -Infinity, -Infinity]);
+      const loss = new Float32Array(1);
+      k.crossEntropyFused(x, null, Int32Array.of(1), Float32Array.of(0.5), loss, 1, 3);
+      assert.ok(Number.isNaN(loss[0]) && x.every(Number.isNaN), `${k.name}: -inf row gives NaN`);
+    }
+  });
+
+  test('packB + sgemmPackedB equal sgemm: every transpose, edge sizes, several K blocks', () => {
+    let seed = 570;
+    // [M, N, K]: one row, one column, d = 1, N not a multiple of the panel width, K over a block.
+    const sizes = [[1, 1, 1], [1, 37, 5], [13, 1, 9], [7, 33, 1], [25, 65, 17], [12, 600, 300], [30, 70, 1100], [144, 517, 256]];
+    for (const [M, N, K] of sizes) {
+      for (const [tA, tB] of TRANS) {
+        const what = `sgemmPackedB tA=${tA} tB=${tB} M=${M} N=${N} K=${K}`;
+        const g = new Inputs(new Rng(seed++), false);
+        const A = g.f32(M! * K!);
+        const B = g.f32(K! * N!);
+        const C0 = g.f32(M! * N!);
+        for (const acc of [false, true]) {
+          const expect = C0.slice();
+          ref.sgemm(tA, tB, M!, N!, K!, A, B, expect, acc);
+          for (const k of [ref, nat]) {
+            const Bp = new Float32Array(k.packedBSize(N!, K!) + 2).fill(SENTINEL);
+            const packed = Bp.subarray(1, Bp.length - 1);
+            k.packB(tB, N!, K!, B, packed);
+            assert.ok(Bp[0] === SENTINEL && Bp[Bp.length - 1] === SENTINEL, `${what} ${k.name}: packB stays in bounds`);
+            const got = C0.slice();
+            k.sgemmPackedB(tA, M!, N!, K!, A, packed, got, acc);
+            assertNear(got, expect, `${what} acc=${acc} ${k.name}`, { rtol: 1e-4, atol: 1e-4 });
+            if (k === nat) {
+              const plain = C0.slice();
+              nat.sgemm(tA, tB, M!, N!, K!, A, B, plain, acc);
+              assert.deepEqual(got, plain, `${what} acc=${acc}: packed once equals packed per call, bit for bit`);
+            }
+          }
+        }
+      }
+    }
+  });
+
   test('layer norm forward and backward, optional gradients', () => {
     let seed = 600;
     for (const [R, C] of [[1, 1], [2, 3], [3, 17], [4, 33], [5, 65], [300, 256], [0, 8]]) {

@@ -20,6 +20,20 @@ export interface Kernels {
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
     A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void;
 
+  /**
+   * Floats packB needs for an op(B) of (K,N) (at least K*N; the layout is the backend's own: the
+   * native one holds zero-padded register-width column panels per K block).
+   */
+  packedBSize(N: number, K: number): number;
+  /** Bp (packedBSize(N,K)) = op(B) (K,N) packed for sgemmPackedB; B as in sgemm. */
+  packB(transB: boolean, N: number, K: number, B: Float32Array, Bp: Float32Array): void;
+  /**
+   * sgemm with op(B) given packed by packB, so several products sharing one B (a weight used by
+   * every chunk of rows) pack it once.
+   */
+  sgemmPackedB(transA: boolean, M: number, N: number, K: number, A: Float32Array, Bp: Float32Array,
+    C: Float32Array, accumulate: boolean): void;
+
   /** out (R,C) = x (R,C) + b (C) repeated over R rows (R = 1 for same-shape add). */
   addBroadcast(x: Float32Array, b: Float32Array, out: Float32Array, R: number, C: number): void;
   /** out (R,C) = x (R,C) * b (C) repeated over R rows. */
@@ -73,6 +87,14 @@ export interface Kernels {
    */
   crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array,
     w: Float32Array, gLogits: Float32Array, R: number, V: number, accumulate: boolean): void;
+  /**
+   * crossEntropyForward then crossEntropyBackward (accumulate off) in one pass, in place: logits
+   * (R,V) (+ bias (V) when given, added first) in; w[r] * (softmax(row) - onehot(target)) out
+   * (all zeros for rows with target < 0 or w[r] = 0); loss (R) = logsumexp(row) - row[target]
+   * (0 for ignored rows).
+   */
+  crossEntropyFused(logits: Float32Array, bias: Float32Array | null, targets: Int32Array, w: Float32Array,
+    loss: Float32Array, R: number, V: number): void;
   /**
    * lse (n) = logsumexp of row rows[j] of table (R,V), for the n = rows.length rows (ids checked
    * by the op): crossEntropyForward's lse for logits that are rows of a table (the Markov chain).

@@ -5,7 +5,9 @@
  * factor — the chunk's logit gradient w_r (softmax - onehot) in place, gh = dlogits @ W and
  * gW += dlogits^T @ h, all before the next chunk. Backward only scales those by the upstream
  * gradient. Memory is O(chunk·V) instead of O(N·V); compute equals forward + backward of the
- * unfused layers. `embeddingCrossEntropy` does the same for the Markov chain, whose logits are rows
+ * unfused layers. W is packed once per call for both of its products (kernels' packB), not once
+ * per chunk, and the chunk's bias add, loss and dlogits are one in-place pass (crossEntropyFused).
+ * `embeddingCrossEntropy` does the same for the Markov chain, whose logits are rows
  * of its table: positions with the same input token share one row of logits, so the work is per
  * distinct token (a few thousand rows per batch) rather than per position (tens of thousands).
  */
@@ -51,28 +53,40 @@ export function linearCrossEntropy(h: Tensor, W: Tensor, b: Tensor | null, targe
   const gh = wantGrad && h.requiresGrad ? takeBuffer(N * C) : null;
   const gW = wantGrad && W.requiresGrad ? takeBuffer(V * C).fill(0) : null;
   const gb = wantGrad && b?.requiresGrad ? new Float32Array(V) : null;
-  const R = chunkRows(V);
+  const R = Math.min(chunkRows(V), Math.max(1, N));
   const logits = takeBuffer(R * V);
   const loss = new Float32Array(R);
-  const lse = new Float32Array(R);
   const w = new Float32Array(R).fill(1 / divisor);
+  // W is packed once for every chunk's products: as op(B) of the logits (W^T, (C,V)) and of gh (W, (V,C)).
+  const WtP = takeBuffer(k.packedBSize(V, C));
+  k.packB(true, V, C, Wd, WtP);
+  const WP = gh ? takeBuffer(k.packedBSize(C, V)) : null;
+  if (WP) k.packB(false, C, V, Wd, WP);
+  let lse: Float32Array | null = null;
   let total = 0;
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
     const hc = H.subarray(r0 * C, (r0 + n) * C);
     const tc = tg.subarray(r0, r0 + n);
     const lc = logits.subarray(0, n * V);
-    k.sgemm(false, true, n, V, C, hc, Wd, lc, false); // (n,V) = hc (n,C) @ W^T
-    if (Bd) k.addBroadcast(lc, Bd, lc, n, V);
-    k.crossEntropyForward(lc, tc, loss, lse, n, V);
+    k.sgemmPackedB(false, n, V, C, hc, WtP, lc, false); // (n,V) = hc (n,C) @ W^T
+    if (wantGrad) {
+      // Loss and dlogits = w_r (softmax - onehot) in place, bias added first; skipped rows zero.
+      k.crossEntropyFused(lc, Bd, tc, w, loss, n, V);
+    } else {
+      if (Bd) k.addBroadcast(lc, Bd, lc, n, V);
+      lse ??= new Float32Array(R);
+      k.crossEntropyForward(lc, tc, loss, lse, n, V);
+    }
     for (let i = 0; i < n; i++) total += loss[i]!;
     if (!wantGrad) continue;
-    k.crossEntropyBackward(lc, tc, lse, w, lc, n, V, false); // dlogits in place; skipped rows zero
-    if (gh) k.sgemm(false, false, n, C, V, lc, Wd, gh.subarray(r0 * C, (r0 + n) * C), false); // (n,C)
+    if (gh && WP) k.sgemmPackedB(false, n, C, V, lc, WP, gh.subarray(r0 * C, (r0 + n) * C), false); // (n,C)
     if (gW) k.sgemm(true, false, V, C, n, lc, hc, gW, true); // (V,C) += dlogits^T @ hc
     if (gb) k.sumRows(lc, gb, n, V, true);
   }
   releaseBuffer(logits);
+  releaseBuffer(WtP);
+  if (WP) releaseBuffer(WP);
   const out = new Tensor(Float32Array.of(total / divisor), []);
   const saved = [gh, gW].filter((x): x is Float32Array => x !== null);
   return record(out, {

@@ -42,15 +42,15 @@ export function activationBytesPerRow(c: ModelConfig, T: number): number {
 }
 
 /**
- * Bytes the fused output layer needs besides the rows: one chunk of logits (about 16 MB) and the
- * output weight's gradient, or for the Markov table one gradient row per distinct input token:
+ * Bytes the fused output layer needs besides the rows: one chunk of logits (about 16 MB), the
+ * output weight's gradient and the weight packed twice for the chunks' products, or for the Markov table one gradient row per distinct input token:
  * `distinctRows` when the caller counted them (maxDistinctTokens; a PubMed batch of 128 documents
  * has about 4,500), else the bound min(V, tokens).
  */
 export function headBytes(c: ModelConfig, batchTokens: number, distinctRows?: number): number {
   const chunk = 16 << 20;
   if (c.type === 'markov') return chunk + Math.min(c.vocabSize, batchTokens, distinctRows ?? Infinity) * c.vocabSize * 4;
-  return chunk + c.vocabSize * c.embedDim * 4;
+  return chunk + 3 * c.vocabSize * c.embedDim * 4;
 }
 
 /** Rows per micro-batch so one micro-batch's activations fit `budgetBytes` (at least 1). */

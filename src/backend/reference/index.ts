@@ -11,21 +11,21 @@ import {
 import { embeddingBackward, embeddingForward } from './embedding.js';
 import { geluBackward, geluForward } from './gelu.js';
 import { layerNormBackward, layerNormForward } from './layernorm.js';
-import { sgemm } from './matmul.js';
+import { packB, packedBSize, sgemm, sgemmPackedB } from './matmul.js';
 import { fillNormal } from './random.js';
 import {
-  crossEntropyBackward, crossEntropyForward, gatherLogSumExp, gatherSoftmax, logSoftmaxBackward, logSoftmaxForward,
+  crossEntropyBackward, crossEntropyForward, crossEntropyFused, gatherLogSumExp, gatherSoftmax, logSoftmaxBackward, logSoftmaxForward,
   softmaxBackward, softmaxForward,
 } from './softmax.js';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
-  sgemm,
+  sgemm, packedBSize, packB, sgemmPackedB,
   addBroadcast, mulBroadcast, scaleShift, axpy, sumRows, sumRowsProduct,
   embeddingForward, embeddingBackward,
   dropoutApply, dropoutMask,
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward,
-  crossEntropyForward, crossEntropyBackward, gatherLogSumExp, gatherSoftmax,
+  crossEntropyForward, crossEntropyBackward, crossEntropyFused, gatherLogSumExp, gatherSoftmax,
   layerNormForward, layerNormBackward,
   geluForward, geluBackward,
   attentionForward, attentionBackward,

@@ -34,3 +34,23 @@ export function sgemm(transA: boolean, transB: boolean, M: number, N: number, K:
     }
   }
 }
+
+/** The reference "packed" layout is op(B) itself as a row-major (K,N) matrix. */
+export function packedBSize(N: number, K: number): number {
+  return N * K;
+}
+
+/** Bp (K,N) = op(B): B is (K,N), or (N,K) when transB. */
+export function packB(transB: boolean, N: number, K: number, B: Float32Array, Bp: Float32Array): void {
+  if (!transB) {
+    Bp.set(B.subarray(0, K * N));
+    return;
+  }
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) Bp[k * N + j] = B[j * K + k]!;
+}
+
+/** C (M,N) (+)= op(A) @ op(B), with op(B) given as packB wrote it. */
+export function sgemmPackedB(transA: boolean, M: number, N: number, K: number, A: Float32Array, Bp: Float32Array,
+  C: Float32Array, accumulate: boolean): void {
+  sgemm(transA, false, M, N, K, A, Bp, C, accumulate);
+}

@@ -97,6 +97,30 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
   }
 }
 
+export function crossEntropyFused(logits: Float32Array, bias: Float32Array | null, targets: Int32Array,
+  w: Float32Array, loss: Float32Array, R: number, V: number): void {
+  for (let r = 0; r < R; r++) {
+    const o = r * V;
+    const t = targets[r]!;
+    if (t < 0) {
+      loss[r] = 0;
+      logits.fill(0, o, o + V);
+      continue;
+    }
+    if (bias) for (let c = 0; c < V; c++) logits[o + c] = logits[o + c]! + bias[c]!;
+    const l = rowLogSumExp(logits, o, V);
+    loss[r] = l - logits[o + t]!;
+    const wr = w[r]!;
+    if (wr === 0) {
+      logits.fill(0, o, o + V);
+      continue;
+    }
+    const lf = Math.fround(l); // as crossEntropyBackward reads it from a float32 lse
+    for (let c = 0; c < V; c++) logits[o + c] = wr * Math.exp(logits[o + c]! - lf);
+    logits[o + t]! -= wr;
+  }
+}
+
 export function gatherLogSumExp(table: Float32Array, rows: Int32Array, lse: Float32Array, V: number): void {
   for (let j = 0; j < rows.length; j++) lse[j] = rowLogSumExp(table, rows[j]! * V, V);
 }
