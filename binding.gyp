@@ -8,6 +8,8 @@
       "target_name": "slmkit_native",
       "sources": [
         "native/addon.cc",
+        "native/bindings_linalg.cc",
+        "native/bindings_nn.cc",
         "native/threadpool.cc",
         "native/matmul.cc",
         "native/elementwise.cc",
