@@ -113,6 +113,13 @@ describe('slm end to end', () => {
     assert.equal(r.steps, state.step + 4);
   });
 
+  test('a closed output pipe (slm … | head) ends the command quietly', () => {
+    // A shell pipe, as a user has it (spawn's own 'pipe' is a socket and behaves differently).
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${main}" info | head -1 > /dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    assert.equal(r.stderr, '', 'no stack trace');
+    assert.equal(r.status, 0);
+  });
+
   test('bad inputs fail with a message that names the problem', () => {
     const empty = join(work, 'empty-run');
     mkdirSync(empty, { recursive: true });

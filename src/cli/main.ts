@@ -45,4 +45,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// `slm … | head` closes the pipe early: stop quietly, as Unix tools do, instead of a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 await main(process.argv);
