@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "xoshiro.h"
 #include "threadpool.h"
 
 namespace slm {
@@ -129,20 +130,9 @@ void dropoutApply(const float* x, const uint8_t* mask, double scale, float* out,
 void dropoutMask(uint32_t* state, double p, uint8_t* mask, int64_t n) {
   const double th = std::ceil(p * 16777216.0);
   const uint32_t threshold = th <= 0.0 ? 0u : th >= 16777216.0 ? 16777216u : uint32_t(th);
-  uint32_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
-  for (int64_t i = 0; i < n; i++) {
-    const uint32_t x = s1 * 5u;
-    const uint32_t r = ((x << 7) | (x >> 25)) * 9u;
-    const uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >> 21);
-    mask[i] = (r >> 8) >= threshold ? 1 : 0;
-  }
-  state[0] = s0, state[1] = s1, state[2] = s2, state[3] = s3;
+  Xoshiro g = Xoshiro::load(state);
+  for (int64_t i = 0; i < n; i++) mask[i] = g.next24() >= threshold ? 1 : 0;
+  g.store(state);
 }
 
 // Sum of squares in double: per-chunk partial sums, added in chunk order (deterministic).

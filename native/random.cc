@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "xoshiro.h"
 #include "threadpool.h"
 
 namespace slm {
@@ -90,23 +91,6 @@ inline void boxMuller(const Tables& T, uint32_t k1, uint32_t k2, double& z1, dou
   }
 }
 
-// xoshiro128** on a state held in locals (not through a pointer that the stores of drawn numbers
-// might alias): the next output's top 24 bits.
-struct Xoshiro {
-  uint32_t s0, s1, s2, s3;
-  inline uint32_t next24() {
-    const uint32_t x = s1 * 5u;
-    const uint32_t result = ((x << 7) | (x >> 25)) * 9u;
-    const uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >> 21);
-    return result >> 8;
-  }
-};
 
 }  // namespace
 
