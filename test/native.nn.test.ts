@@ -11,6 +11,24 @@ import { referenceKernels as ref } from '../src/backend/reference/index.js';
 import { Rng } from '../src/tensor/rng.js';
 import { GUARD, Inputs, nat, ODD, SENTINEL, skip, twin } from './helpers/nativeTwin.js';
 
+/** attentionForward and attentionBackward on both backends; `mask` draws the key mask (null: none). */
+function attentionTwins([B, T, H, D]: number[], mask: ((g: Inputs) => Float32Array) | null, seed: number): void {
+  const what = `B=${B} T=${T} H=${H} D=${D} mask=${mask !== null}`;
+  const C = H! * D!;
+  const n = B! * T! * C;
+  const scale = 1 / Math.sqrt(D!);
+  twin(`attentionForward ${what}`, seed,
+    (g) => [g.f32(n), g.f32(n), g.f32(n), mask?.(g) ?? null, g.f32(B! * H! * T! * T!), g.f32(n)] as const,
+    (k, [q, kk, v, m, att, out]) => k.attentionForward(q, kk, v, m, att, out, B!, T!, H!, D!, scale));
+  twin(`attentionBackward ${what}`, seed + 1, (g) => {
+    const [q, kk, v] = [g.f32(n), g.f32(n), g.f32(n)];
+    const att = g.f32(B! * H! * T! * T!);
+    ref.attentionForward(q, kk, v, mask?.(g) ?? null, att, new Float32Array(n), B!, T!, H!, D!, scale);
+    return [q, kk, v, att, g.f32(n), g.f32(n), g.f32(n), g.f32(n)] as const;
+  }, (k, [q, kk, v, att, gOut, gq, gk, gv]) => k.attentionBackward(q, kk, v, att, gOut, gq, gk, gv, B!, T!, H!, D!, scale),
+  { rtol: 1e-5, atol: 1e-5 });
+}
+
 describe('native kernels match the reference: nn, optimizer, random', { skip }, () => {
   test('layer norm forward and backward, optional gradients', () => {
     let seed = 600;
@@ -52,26 +70,13 @@ describe('native kernels match the reference: nn, optimizer, random', { skip }, 
     for (const [B, T, H, D] of [[1, 1, 1, 1], [2, 5, 3, 7], [2, 17, 2, 16], [1, 33, 4, 8], [3, 0, 2, 4]]) {
       for (const masked of [false, true]) {
         // Sequence b: T - 2b real tokens (at least one), then padding.
-        const mask = (g: Inputs): Float32Array | null => {
-          if (!masked) return null;
+        const mask = (g: Inputs): Float32Array => {
           const m = g.f32(B! * T!, () => 0);
           for (let b = 0; b < B!; b++) for (let t = 0; t < Math.max(1, T! - 2 * b); t++) m[b * T! + t] = 1;
           return m;
         };
-        const what = `B=${B} T=${T} H=${H} D=${D} mask=${masked}`;
-        const C = H! * D!;
-        twin(`attentionForward ${what}`, seed++,
-          (g) => [g.f32(B! * T! * C), g.f32(B! * T! * C), g.f32(B! * T! * C), mask(g), g.f32(B! * H! * T! * T!), g.f32(B! * T! * C)] as const,
-          (k, [q, kk, v, m, att, out]) => k.attentionForward(q, kk, v, m, att, out, B!, T!, H!, D!, 1 / Math.sqrt(D!)));
-        twin(`attentionBackward ${what}`, seed++, (g) => {
-          const q = g.f32(B! * T! * C);
-          const kk = g.f32(B! * T! * C);
-          const v = g.f32(B! * T! * C);
-          const att = g.f32(B! * H! * T! * T!);
-          ref.attentionForward(q, kk, v, mask(g), att, new Float32Array(B! * T! * C), B!, T!, H!, D!, 1 / Math.sqrt(D!));
-          return [q, kk, v, att, g.f32(B! * T! * C), g.f32(B! * T! * C), g.f32(B! * T! * C), g.f32(B! * T! * C)] as const;
-        }, (k, [q, kk, v, att, gOut, gq, gk, gv]) => k.attentionBackward(q, kk, v, att, gOut, gq, gk, gv, B!, T!, H!, D!,
-          1 / Math.sqrt(D!)), { rtol: 1e-5, atol: 1e-5 });
+        attentionTwins([B!, T!, H!, D!], masked ? mask : null, seed);
+        seed += 2;
       }
     }
   });
@@ -89,26 +94,13 @@ describe('native kernels match the reference: nn, optimizer, random', { skip }, 
     };
     for (const [B, T, H, D] of [[4, 9, 1, 1], [4, 19, 2, 5], [4, 40, 1, 17], [4, 33, 2, 32], [2, 70, 2, 33], [1, 64, 1, 48]]) {
       for (const masked of [false, true]) {
-        const mask = (g: Inputs): Float32Array | null => {
-          if (!masked) return null;
+        const mask = (g: Inputs): Float32Array => {
           const m = g.f32(B! * T!, () => 0);
           for (let b = 0; b < B!; b++) for (let t = 0; t < T!; t++) m[b * T! + t] = pattern(b, t, T!);
           return m;
         };
-        const what = `B=${B} T=${T} H=${H} D=${D} mask=${masked}`;
-        const C = H! * D!;
-        twin(`attentionForward ${what}`, seed++,
-          (g) => [g.f32(B! * T! * C), g.f32(B! * T! * C), g.f32(B! * T! * C), mask(g), g.f32(B! * H! * T! * T!), g.f32(B! * T! * C)] as const,
-          (k, [q, kk, v, m, att, out]) => k.attentionForward(q, kk, v, m, att, out, B!, T!, H!, D!, 1 / Math.sqrt(D!)));
-        twin(`attentionBackward ${what}`, seed++, (g) => {
-          const q = g.f32(B! * T! * C);
-          const kk = g.f32(B! * T! * C);
-          const v = g.f32(B! * T! * C);
-          const att = g.f32(B! * H! * T! * T!);
-          ref.attentionForward(q, kk, v, mask(g), att, new Float32Array(B! * T! * C), B!, T!, H!, D!, 1 / Math.sqrt(D!));
-          return [q, kk, v, att, g.f32(B! * T! * C), g.f32(B! * T! * C), g.f32(B! * T! * C), g.f32(B! * T! * C)] as const;
-        }, (k, [q, kk, v, att, gOut, gq, gk, gv]) => k.attentionBackward(q, kk, v, att, gOut, gq, gk, gv, B!, T!, H!, D!,
-          1 / Math.sqrt(D!)), { rtol: 1e-5, atol: 1e-5 });
+        attentionTwins([B!, T!, H!, D!], masked ? mask : null, seed);
+        seed += 2;
       }
     }
   });
