@@ -271,9 +271,13 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float
       // blocks streamed from memory are reused by more rows.
       const int64_t rgMax = nPc > 1 ? 32 : 8;  // panels
       // Alone, one thread takes row groups as large as they come (fewer passes over B); in the
-      // pool, four groups per thread balance the load.
-      const int64_t rg = parallel ? std::max<int64_t>(1, std::min(rgMax, mPanels / (4 * threads)))
-                                  : std::min(rgMax, mPanels);
+      // pool, four groups per thread balance the load — except when K is deep and there are few
+      // rows (a chunk's dlogits @ W: 12 panels, K = V): then every extra group streams all of op(B)
+      // from memory once more, so each thread takes one group.
+      const int64_t perThread = (mPanels + threads - 1) / threads;
+      const int64_t rg = !parallel ? std::min(rgMax, mPanels)
+                       : nPc > 1 && perThread <= rgMax ? perThread
+                       : std::max<int64_t>(1, std::min(rgMax, mPanels / (4 * threads)));
       const int64_t nRg = (mPanels + rg - 1) / rg;
       auto task = [&](int64_t t) {
         alignas(64) float local[MR * KCMAX];
