@@ -1,4 +1,5 @@
 /** Reference elementwise kernels: broadcasting add/mul over rows, scaling, reductions over rows. */
+import { Xoshiro } from './xoshiro.js';
 
 export function addBroadcast(x: Float32Array, b: Float32Array, out: Float32Array, R: number, C: number): void {
   for (let r = 0; r < R; r++) {
@@ -48,25 +49,11 @@ export function dropoutApply(x: Float32Array, mask: Uint8Array, scale: number, o
 
 export function dropoutMask(state: Int32Array, p: number, mask: Uint8Array): void {
   // Rng.uniform() is u / 2^24 on the top 24 bits u of nextUint32(); u / 2^24 >= p is exactly
-  // u >= ceil(p * 2^24). The generator is inlined here: a call per element costs more than it.
+  // u >= ceil(p * 2^24).
   const threshold = Math.ceil(p * 16777216);
-  let s0 = state[0]!, s1 = state[1]!, s2 = state[2]!, s3 = state[3]!;
-  for (let i = 0; i < mask.length; i++) {
-    const x = Math.imul(s1, 5);
-    const u = Math.imul((x << 7) | (x >>> 25), 9) >>> 8;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    mask[i] = u >= threshold ? 1 : 0;
-  }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
+  const g = Xoshiro.load(state);
+  for (let i = 0; i < mask.length; i++) mask[i] = g.next24() >= threshold ? 1 : 0;
+  g.store(state);
 }
 
 export function sumSquares(x: Float32Array): number {

@@ -13,6 +13,7 @@
  *   2π u2 = quadrant q (top 2 bits of k2) + θa + θb (next 11 and last 11 bits), with sin and cos of
  *           θa and θb from two tables and the angle-addition formulas.
  */
+import { Xoshiro } from './xoshiro.js';
 
 // Tables, built once from series (deterministic: basic operations in a fixed order).
 const TWO_PI = 6.283185307179586; // 2 * Math.PI
@@ -83,37 +84,19 @@ export function boxMuller(k1: number, k2: number, pair: Float64Array): void {
 }
 
 export function fillNormal(state: Int32Array, out: Float32Array, mean: number, std: number, spare: Float64Array): void {
-  let s0 = state[0]!, s1 = state[1]!, s2 = state[2]!, s3 = state[3]!;
+  const g = Xoshiro.load(state);
   const pair = new Float64Array(2);
   spare[0] = Number.NaN;
   const n = out.length;
   for (let i = 0; i < n; i += 2) {
-    // xoshiro128** (as Rng.nextUint32), inlined: k1 until nonzero, then k2.
-    let k1 = 0;
-    let k2 = 0;
-    for (let draw = 0; draw < 2; draw++) {
-      let k = 0;
-      do {
-        const x = Math.imul(s1, 5);
-        k = Math.imul((x << 7) | (x >>> 25), 9) >>> 8;
-        const t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 11) | (s3 >>> 21);
-      } while (draw === 0 && k === 0);
-      if (draw === 0) k1 = k;
-      else k2 = k;
-    }
+    // Two 24-bit draws as Rng.normal takes them: k1 until nonzero, then k2.
+    let k1 = g.next24();
+    while (k1 === 0) k1 = g.next24();
+    const k2 = g.next24();
     boxMuller(k1, k2, pair);
     out[i] = mean + std * pair[0]!;
     if (i + 1 < n) out[i + 1] = mean + std * pair[1]!;
     else spare[0] = pair[1]!;
   }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
+  g.store(state);
 }
