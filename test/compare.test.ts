@@ -78,6 +78,12 @@ describe('slm compare', () => {
     const r = slm('compare', runs.lowrank, '--data', cased);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /lowrank was trained with a different tokenizer than the data/);
+    const casedRun = join(work, 'lowrank-cased');
+    json(slm('train', '--data', cased, '--model', 'lowrank', '--embed-dim', '4', '--max-steps', '1', '--out', casedRun, '--json'));
+    const late = slm('compare', runs.lowrank, casedRun, '--data', store);
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /lowrank-cased was trained with a different tokenizer than the data/);
+    assert.doesNotMatch(late.stderr, /scoring/, 'refused before the first run is loaded and scored');
     const empty = join(work, 'empty');
     mkdirSync(empty);
     const e = slm('compare', runs.lowrank, empty, '--data', store);

@@ -17,6 +17,7 @@ import { generateIds } from '../sample/generate.js';
 import { promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
+import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { evaluate, paddedLength } from './evaluate.js';
 import { chooseMicroRows } from './memory.js';
@@ -60,8 +61,15 @@ export interface CompareRow {
 /** Scores every run on the same split of `data`; fails before any work if a run's tokenizer differs. */
 export async function compareRuns(dirs: string[], data: OpenedData, o: CompareOptions = {}): Promise<CompareRow[]> {
   if (dirs.length === 0) throw new ConfigError('nothing to compare', 'give one or more run folders written by slm train');
+  // Every folder and tokenizer is checked (small files only) before any model is loaded or scored.
+  const want = tokenizerSignature(data.tokenizer);
   for (const d of dirs) {
     if (!existsSync(join(d, RUN_FILES.config))) throw new ConfigError(`${d} is not a run folder: no ${RUN_FILES.config}`, 'pass folders written by slm train --out');
+    const path = join(d, RUN_FILES.tokenizer);
+    if (tokenizerSignature(tokenizerFromJson(readJson<object>(path, 'tokenizer'), { source: path })) !== want) {
+      throw new ConfigError(`${d} was trained with a different tokenizer than the data`,
+        'losses per token only compare under one tokenizer: prepare the data with that run\'s tokenizer.json, or compare runs trained on the same data');
+    }
   }
   const split = data[o.split ?? 'test'];
   const rows: CompareRow[] = [];
@@ -69,7 +77,6 @@ export async function compareRuns(dirs: string[], data: OpenedData, o: CompareOp
     o.onRun?.(dir, i, dirs.length);
     const run = openRun(dir);
     checkVocab(data.tokenizer, run.modelConfig, dir);
-    checkSameTokenizer(run.tokenizer, data.tokenizer, dir);
     rows.push(await scoreRun(run, split, o));
   }
   return rows;
@@ -124,15 +131,8 @@ export function describeModel(c: ModelConfig): string {
   }
 }
 
-/** Losses per token only compare under one tokenization: same vocabulary, same normalisation. */
-function checkSameTokenizer(run: Tokenizer, data: Tokenizer, dir: string): void {
-  const a = run.toJSON();
-  const b = data.toJSON();
-  const same = JSON.stringify(a.normalizer) === JSON.stringify(b.normalizer)
-    && JSON.stringify(a.pre_tokenizer) === JSON.stringify(b.pre_tokenizer)
-    && JSON.stringify(a.model) === JSON.stringify(b.model);
-  if (!same) {
-    throw new ConfigError(`${dir} was trained with a different tokenizer than the data`,
-      'losses per token only compare under one tokenizer: prepare the data with that run\'s tokenizer.json, or compare runs trained on the same data');
-  }
+/** Losses per token only compare under one tokenization: same vocabulary, normalisation, pre-tokenizer. */
+function tokenizerSignature(t: Tokenizer): string {
+  const j = t.toJSON();
+  return JSON.stringify([j.normalizer, j.pre_tokenizer, j.model]);
 }
