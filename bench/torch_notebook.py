@@ -38,6 +38,10 @@ import subprocess
 import sys
 import time
 
+# The notebook's MarkovChain, MarkovChainLowRank and masked_cross_entropy live beside the golden
+# fixture script, which checks slmkit against them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "golden"))
+
 GIB = 1 << 30
 GB = 10 ** 9
 
@@ -49,33 +53,7 @@ GB = 10 ** 9
 def build_model(kind, vocab_size):
     import torch
     from torch import nn
-
-    class MarkovChain(torch.nn.Module):
-        """Notebook 02, model A: a (V, V) table of transition logits, N(0, 1) - 10."""
-
-        def __init__(self, vocab_size):
-            super().__init__()
-            self.t_logits = torch.nn.Embedding(vocab_size, vocab_size)
-            self.t_logits.weight.data -= 10.0
-
-        def forward(self, x):
-            logits = self.t_logits(x)  # (N, L, V)
-            return logits
-
-    class MarkovChainLowRank(torch.nn.Module):
-        """Notebook 02, model B: Embedding(V, d) -> Dropout(0.1) -> Linear(d, V, no bias) - 10."""
-
-        def __init__(self, vocab_size, embed_dim):
-            super().__init__()
-            self.t_logits = torch.nn.Sequential(
-                torch.nn.Embedding(vocab_size, embed_dim),
-                torch.nn.Dropout(0.1),
-                torch.nn.Linear(embed_dim, vocab_size, bias=False),
-            )
-            self.t_logits[-1].weight.data -= 10.0
-
-        def forward(self, x):
-            return self.t_logits(x)  # (N, L, V)
+    from notebook_models import MarkovChain, MarkovChainLowRank  # scripts/golden, on sys.path
 
     class MultiHeadMaskedAttention(nn.Module):
         """Workshop notebook 03: causal attention by einsum, dropout on the attention logits,
@@ -146,15 +124,6 @@ def build_model(kind, vocab_size):
     raise SystemExit(f"unknown model {kind!r}: use markov, lowrank or transformer")
 
 
-def masked_cross_entropy(logits, targets, mask):
-    """The notebook's loss. logits (N, V, L-1), targets (N, L-1), mask (N, L-1)."""
-    import torch.nn.functional as F
-    token_loss = F.cross_entropy(logits, targets, reduction="none")
-    total_loss = (token_loss * mask).sum()
-    num_real = mask.sum()
-    return total_loss / num_real
-
-
 # ----------------------------------------------------------------------------------------------
 # Child: build, step, time.
 # ----------------------------------------------------------------------------------------------
@@ -165,6 +134,7 @@ def peak_rss_bytes(who=resource.RUSAGE_SELF):
 
 def run_child(args):
     import torch
+    from notebook_models import masked_cross_entropy
     torch.set_num_threads(2)
     torch.manual_seed(0)
     with open(args.batches) as f:

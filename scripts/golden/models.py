@@ -28,39 +28,14 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from notebook_models import MarkovChain, MarkovChainLowRank, masked_cross_entropy  # noqa: E402 (beside this file)
+
 torch.manual_seed(0)
 torch.set_num_threads(1)
 
 OUT_DIR = os.environ.get('GOLDEN_OUT') or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), '..', '..', 'test', 'fixtures', 'golden')
 F64 = os.environ.get('GOLDEN_F64') == '1'
-
-
-# ---- the notebook's models, as written there (dropout made an argument; the notebook uses 0.1) ----
-
-class MarkovChain(torch.nn.Module):
-    def __init__(self, vocab_size):
-        super().__init__()
-        self.t_logits = torch.nn.Embedding(vocab_size, vocab_size)
-        self.t_logits.weight.data -= 10.0
-
-    def forward(self, x):
-        logits = self.t_logits(x)  # (N, L, V)
-        return logits
-
-
-class MarkovChainLowRank(torch.nn.Module):
-    def __init__(self, vocab_size, embed_dim, dropout=0.1):
-        super().__init__()
-        self.t_logits = torch.nn.Sequential(
-            torch.nn.Embedding(vocab_size, embed_dim),
-            torch.nn.Dropout(dropout),
-            torch.nn.Linear(embed_dim, vocab_size, bias=False)
-        )
-        self.t_logits[-1].weight.data -= 10.0
-
-    def forward(self, x):
-        return self.t_logits(x)  # (N, L, V)
 
 
 # ---- slmkit's transformer (src/models/transformer.ts), module for module ----
@@ -139,15 +114,7 @@ class Transformer(torch.nn.Module):
         return x @ self.tok_emb.weight.t()  # tied
 
 
-# ---- the notebook's loss and batch ----
-
-def masked_cross_entropy(logits, targets, mask):
-    """logits (N, V, L-1), targets (N, L-1), mask (N, L-1), as in the notebook."""
-    token_loss = F.cross_entropy(logits, targets, reduction="none")
-    total_loss = (token_loss * mask).sum()
-    num_real = mask.sum()
-    return total_loss / num_real
-
+# ---- the notebook's batch ----
 
 def make_batch(vocab_size, lengths=(9, 6, 4), cls_id=2, sep_id=3, pad_id=0):
     """Documents of the given lengths ([CLS] … [SEP]), padded with pad_id to the longest."""
