@@ -3,7 +3,8 @@
  * in its own Node process so that no two heavy benchmarks share the machine, in a fixed order
  * (tokenizer, tokenizer training, sgemm, prepare, training step, then any others by name). Each
  * one's output is shown and also kept in bench/results/NAME.log; at the end it lists the result
- * files the run wrote and how long each benchmark took.
+ * files the run wrote and how long each benchmark took, and prints the README's performance tables
+ * generated from the results (bench/report.ts).
  *
  *   npm run bench                         (builds first)
  *   node dist/bench/run.js [NAME ...]     only these, e.g. `node dist/bench/run.js trainStep prepare`
@@ -13,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tables } from './report.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // dist/bench/
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -62,4 +64,9 @@ const written = existsSync(resultsDir)
   : [];
 console.log(`\nresults in ${resultsDir}:`);
 for (const f of written) console.log(`  ${f}`);
+const generated = tables();
+if (generated.size) {
+  console.log(`\nREADME tables from these results (\`node dist/bench/report.js --write README.md\` puts them in place):\n`);
+  for (const [name, table] of generated) console.log(`<!-- bench:${name} -->\n${table}\n<!-- /bench:${name} -->\n`);
+}
 if (summary.some((s) => s.code !== 0)) process.exitCode = 1;

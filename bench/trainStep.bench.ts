@@ -14,7 +14,8 @@
  * Writes bench/results/trainStep.json.
  *
  *   npx tsc -p . && node dist/bench/trainStep.bench.js
- *   BENCH_STEPS=2 (default: a warm-up and one timed step; PyTorch takes minutes per step) · BENCH_MODELS=lowrank,markov,transformer · BENCH_DATA=<folder>
+ *   BENCH_STEPS=2 (default: a warm-up and one timed step) · BENCH_TORCH_STEPS=<n> (PyTorch's share of
+ *   the same batches; default BENCH_STEPS: PyTorch takes minutes per step) · BENCH_MODELS=lowrank,markov,transformer · BENCH_DATA=<folder>
  *   BENCH_TORCH_FALLBACK=0 (no accumulated re-run) · BENCH_TIMEOUT_S=1800 (per process)
  *   SLM_BACKEND=reference|native selects slmkit's backend, as everywhere.
  */
@@ -36,6 +37,7 @@ import { runBatch } from '../src/train/step.js';
 
 const dataDir = process.env.BENCH_DATA ?? fileURLToPath(new URL('../../../shared/data/pubmed', import.meta.url));
 const steps = Math.max(1, Number(process.env.BENCH_STEPS ?? 2)); // warm-up step included
+const torchSteps = Math.max(1, Math.min(steps, Number(process.env.BENCH_TORCH_STEPS ?? steps))); // its first batches
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? 1800) * 1000;
 const python = '/usr/bin/python3';
 const torchScript = fileURLToPath(new URL('../../bench/torch_notebook.py', import.meta.url));
@@ -186,7 +188,8 @@ async function runParent(): Promise<void> {
   const info = nativeInfo();
   const backend = kernels().name;
   console.log(`slmkit backend: ${backend}${info ? ` (${info.threads} threads, ${info.vectorWidth}${info.fallbacks.length ? `, reference fallbacks: ${info.fallbacks.join(', ')}` : ''})` : ''}; ` +
-    `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; data ${data.dir}; ${steps} steps per model (first one a warm-up)`);
+    `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; data ${data.dir}; ${steps} steps per model (first one a warm-up)` +
+    `${torchSteps < steps ? `, ${torchSteps} for PyTorch` : ''}`);
   const haveTorch = torchAvailable();
   if (!haveTorch) console.log('PyTorch not installed: slmkit alone');
 
@@ -206,7 +209,7 @@ async function runParent(): Promise<void> {
       let torchAccumulated: Outcome | null = null;
       if (haveTorch) {
         const file = join(tmp, `batches-${tc.batchSize}.json`);
-        if (!existsSync(file)) writeBatches(file, data.tokenizer.vocabSize, batches);
+        if (!existsSync(file)) writeBatches(file, data.tokenizer.vocabSize, batches.slice(0, torchSteps));
         process.stderr.write(`  PyTorch ${type}: the notebook's step …\n`);
         torch = runTorch(type, file);
         if (failed(torch)) process.stderr.write(`  PyTorch ${type}: ${torch.error}\n`);
@@ -287,7 +290,7 @@ async function runParent(): Promise<void> {
   writeFileSync(`${outDir}trainStep.json`, `${JSON.stringify({
     date: new Date().toISOString(), cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length,
     memoryBytes: os.totalmem(), backend, native: info,
-    nativeBuiltAt: info && existsSync(info.path) ? statSync(info.path).mtime.toISOString() : null, steps, warmupSteps: 1,
+    nativeBuiltAt: info && existsSync(info.path) ? statSync(info.path).mtime.toISOString() : null, steps, torchSteps, warmupSteps: 1,
     torch: haveTorch ? { version: torchInfo?.torch ?? null, threads: torchInfo?.threads ?? null, blas: torchInfo?.blas ?? null } : null,
     results: rows, targets,
   }, null, 2)}\n`);

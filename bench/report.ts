@@ -1,0 +1,141 @@
+/**
+ * The README's performance tables, generated from the benchmarks' JSON results
+ * (bench/results/sgemm.json and trainStep.json), so the figures there are the ones a run wrote.
+ *
+ *   node dist/bench/report.js                 prints the Markdown tables
+ *   node dist/bench/report.js --write FILE    replaces each table in FILE between its markers,
+ *                                             <!-- bench:NAME --> … <!-- /bench:NAME -->
+ *
+ * `npm run bench` prints them at the end. A result file that is missing leaves its table alone.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+interface SgemmResults {
+  date: string;
+  loadAverage?: number[];
+  native: { vectorWidth: string; threads: number } | null;
+  torch: string | null;
+  results: { name: string; M: number; N: number; K: number; nativeGflops: number; torchGflops: number | null; referenceGflops: number | null }[];
+}
+interface StepSide {
+  tokensPerSecond?: number;
+  secondsPerStep?: number;
+  firstStepSeconds?: number;
+  stepSeconds?: number[];
+  peakRssBytes?: number;
+  microRows?: number | null;
+  error?: string;
+}
+interface StepResults {
+  date: string;
+  steps: number;
+  torchSteps?: number;
+  backend: string;
+  torch: { version: string | null; threads: number | null } | null;
+  results: { model: string; batchSize: number; T: number; tokensPerStep: number; slmkit: StepSide; torch: StepSide | null;
+    torchAccumulated: StepSide | null; ratio: number | null; ratioAccumulated: number | null; parameters?: number }[];
+}
+
+const num = (x: number): string => Math.round(x).toLocaleString('en');
+const gb = (n: number | undefined): string => (n === undefined ? '–' : `${(n / 1e9).toFixed(2)} GB`);
+const day = (iso: string): string => iso.slice(0, 10);
+const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+
+function readJson<T>(name: string): T | null {
+  const file = `${resultsDir}${name}.json`;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
+}
+
+/** The sgemm table: GFLOP/s of slmkit and OpenBLAS on each shape, and their ratio. */
+export function sgemmTable(r: SgemmResults): string {
+  const lines = [row(['shape', 'M × N × K', 'slmkit GFLOP/s', 'PyTorch (OpenBLAS) GFLOP/s', 'ratio']), row(['---', '---', '---', '---', '---'])];
+  for (const s of r.results) {
+    const ratio = s.torchGflops ? `${(s.nativeGflops / s.torchGflops).toFixed(2)}×` : '–';
+    const torch = s.torchGflops === null ? '–' : s.torchGflops.toFixed(0);
+    const ref = s.referenceGflops === null ? '' : ` (reference backend ${s.referenceGflops.toFixed(1)})`;
+    lines.push(row([s.name.replace(/ \(\+reference\)$/, ''), `${s.M} × ${s.N} × ${s.K}`, `${s.nativeGflops.toFixed(0)}${ref}`, torch, ratio]));
+  }
+  const load = r.loadAverage?.[0];
+  lines.push('', `Measured ${day(r.date)} (\`node dist/bench/sgemm.bench.js\`), best of the repeats, ${r.native ? `${r.native.threads} threads, ${r.native.vectorWidth}` : 'native addon missing'}; ` +
+    `${r.torch ?? 'PyTorch not installed'}${load === undefined ? '' : `; load average ${load.toFixed(2)} at the start`}.`);
+  return lines.join('\n');
+}
+
+function stepCell(o: StepSide | null): string {
+  if (o === null) return '–';
+  if (o.error) return o.error === 'out of memory' ? 'out of memory' : 'failed';
+  const steps = (o.stepSeconds ?? []).slice(1);
+  const secs = (x: number): string => x.toFixed(x < 10 ? 2 : 1);
+  const range = steps.length > 1 ? `${secs(Math.min(...steps))}–${secs(Math.max(...steps))}` : secs(o.secondsPerStep!);
+  return `${num(o.tokensPerSecond!)} (${range} s/step)`;
+}
+
+/** The training-step table: tokens/s and peak RSS of slmkit and of the notebook's PyTorch code. */
+export function trainStepTable(r: StepResults): string {
+  const lines = [
+    row(['model', 'batch', 'real tokens / step', 'slmkit tokens/s', 'PyTorch tokens/s', 'ratio', 'slmkit peak RSS', 'PyTorch peak RSS']),
+    row(['---', '---', '---', '---', '---', '---', '---', '---']),
+  ];
+  for (const m of r.results) {
+    let torch = stepCell(m.torch);
+    let ratio = m.ratio;
+    let torchRss = m.torch ? `${gb(m.torch.peakRssBytes)}${m.torch.error ? ' at failure' : ''}` : '–';
+    if (m.torchAccumulated && !m.torchAccumulated.error) {
+      torch = `${stepCell(m.torchAccumulated)}, accumulating ${m.torchAccumulated.microRows} rows (the notebook's step: ${stepCell(m.torch)})`;
+      ratio = m.ratioAccumulated;
+      torchRss = `${gb(m.torchAccumulated.peakRssBytes)} (${torchRss})`;
+    }
+    const first = m.slmkit.firstStepSeconds === undefined ? '' : `; first ${m.slmkit.firstStepSeconds.toFixed(1)} s`;
+    lines.push(row([`\`${m.model}\``, `${m.batchSize} × ${m.T}`, num(m.tokensPerStep), `${stepCell(m.slmkit)}${first}`,
+      torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, gb(m.slmkit.peakRssBytes), torchRss]));
+  }
+  const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not installed';
+  const torchSteps = r.torchSteps !== undefined && r.torchSteps < r.steps ? ` (PyTorch: the first ${r.torchSteps})` : '';
+  lines.push('', `Measured ${day(r.date)} (\`node dist/bench/trainStep.bench.js\`): ${r.steps} steps per model${torchSteps}, ` +
+    `the first a warm-up; tokens/s counts real targets over the timed steps; slmkit on the ${r.backend} backend; ${torch}.`);
+  return lines.join('\n');
+}
+
+/** Every table whose results exist, by marker name. */
+export function tables(): Map<string, string> {
+  const out = new Map<string, string>();
+  const sg = readJson<SgemmResults>('sgemm');
+  if (sg) out.set('sgemm', sgemmTable(sg));
+  const ts = readJson<StepResults>('trainStep');
+  if (ts) out.set('trainStep', trainStepTable(ts));
+  return out;
+}
+
+/** `text` with the block between <!-- bench:NAME --> and <!-- /bench:NAME --> replaced by `table`. */
+export function replaceBlock(text: string, name: string, table: string): { text: string; found: boolean } {
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const a = text.indexOf(open);
+  const b = text.indexOf(close);
+  if (a < 0 || b < a) return { text, found: false };
+  return { text: `${text.slice(0, a + open.length)}\n${table}\n${text.slice(b)}`, found: true };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const t = tables();
+  const target = process.argv[2] === '--write' ? process.argv[3] : undefined;
+  if (process.argv[2] === '--write' && !target) {
+    console.error('usage: node dist/bench/report.js [--write README.md]');
+    process.exit(2);
+  }
+  if (!target) {
+    for (const [name, table] of t) console.log(`<!-- bench:${name} -->\n${table}\n<!-- /bench:${name} -->\n`);
+  } else {
+    let text = readFileSync(target, 'utf8');
+    for (const [name, table] of t) {
+      const r = replaceBlock(text, name, table);
+      console.log(r.found ? `${target}: ${name} table updated` : `${target}: no <!-- bench:${name} --> block; left alone`);
+      text = r.text;
+    }
+    writeFileSync(`${target}.tmp`, text);
+    renameSync(`${target}.tmp`, target);
+  }
+}
