@@ -23,7 +23,7 @@ import { Tensor } from '../tensor/tensor.js';
  * out of cache. At V = 28,996, C = 256 (the notebook's low-rank head), 144-row chunks took 6.9 s
  * of head work per 42k-row step and 578-row chunks 5.7 s (one row sweep, /tmp chunk microbench).
  */
-function chunkRows(V: number): number {
+export function chunkRows(V: number): number {
   return Math.max(16, Math.min(1024, Math.floor((16 << 20) / Math.max(1, V))));
 }
 

@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../tensor/errors.js';
 import { countParameters, type ModelConfig } from '../models/registry.js';
+import { chunkRows } from '../ops/fusedLoss.js';
 
 export interface MemoryEstimate {
   parameters: number;
@@ -27,7 +28,8 @@ export function activationBytesPerRow(c: ModelConfig, T: number): number {
     case 'markov':
       return 3 * T * 4; // ids, targets, selected rows
     case 'lowrank':
-      return 3 * 2 * T * c.embedDim * 4; // embedding, dropout output, gathered rows, and their gradients
+      // embedding and dropout outputs of the real positions (at most T), and their gradients
+      return 2 * 2 * T * c.embedDim * 4;
     case 'transformer': {
       const C = c.embedDim;
       // per block: q,k,v,attn out, proj, 2 residual sums, 2 LN outputs (9 C) + MLP 4C×2 + output C,
@@ -42,14 +44,14 @@ export function activationBytesPerRow(c: ModelConfig, T: number): number {
 }
 
 /**
- * Bytes the fused output layer needs besides the rows: one chunk of logits (about 16 MB), the
+ * Bytes the fused output layer needs besides the rows: one chunk of logits (about 64 MB), the
  * output weight's gradient and the weight packed twice for the chunks' products, or for the Markov table one gradient row per distinct input token:
  * `distinctRows` when the caller counted them (maxDistinctTokens; a PubMed batch of 128 documents
  * has about 4,500), else the bound min(V, tokens).
  */
 export function headBytes(c: ModelConfig, batchTokens: number, distinctRows?: number): number {
-  const chunk = 16 << 20;
-  if (c.type === 'markov') return chunk + Math.min(c.vocabSize, batchTokens, distinctRows ?? Infinity) * c.vocabSize * 4;
+  if (c.type === 'markov') return Math.min(c.vocabSize, batchTokens, distinctRows ?? Infinity) * c.vocabSize * 4;
+  const chunk = Math.min(chunkRows(c.vocabSize), batchTokens) * c.vocabSize * 4;
   return chunk + 3 * c.vocabSize * c.embedDim * 4;
 }
 

@@ -48,7 +48,8 @@ export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, 
 
 /**
  * The loss through the model's fused head, over real positions only: padding rows are dropped
- * before the output layer, so they cost no vocabulary-sized work at all.
+ * before the output layer, so they cost no vocabulary-sized work at all. A model whose
+ * distribution depends on one token (contextSize 1) computes hidden vectors of real positions only.
  */
 function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targets: Tensor, mask: Tensor, divisor: number): Tensor {
   const M = mask.data;
@@ -67,6 +68,14 @@ function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targ
     const ids = new Int32Array(n);
     for (let j = 0; j < n; j++) ids[j] = inputs.data[rows[j]!]!;
     return embeddingCrossEntropy(new Tensor(ids, [n]), head.table, tgt, divisor);
+  }
+  if (model.contextSize === 1) {
+    // Each position's hidden vector depends on its own token only: compute it for the real
+    // positions alone (no work, memory or gather for padding).
+    const ids = new Int32Array(n);
+    for (let j = 0; j < n; j++) ids[j] = inputs.data[rows[j]!]!;
+    const h = head.hidden(new Tensor(ids, [1, n]), null); // (1,n,C)
+    return linearCrossEntropy(reshape(h, [n, -1]), head.weight, head.bias, tgt, divisor);
   }
   const h = head.hidden(inputs, inputMask); // (B,T,C)
   const C = h.shape[h.ndim - 1]!;
