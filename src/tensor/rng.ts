@@ -2,8 +2,8 @@
  * The one seeded random number generator used everywhere: parameter init, dropout masks,
  * shuffling and sampling. Same seed, same numbers, bit for bit, on every platform.
  *
- * Algorithm: xoshiro128** (Blackman & Vigna), 32-bit state words so it is exact in JavaScript
- * without BigInt; the 128-bit state is filled from the seed with splitmix32. Uniform floats take
+ * Algorithm: xoshiro128** (Blackman & Vigna; backend/reference/xoshiro.ts, shared with the kernels
+ * that draw this stream), its 128-bit state filled from the seed with splitmix32. Uniform floats take
  * the top 24 bits, so they are exact float32 values in [0, 1). Normals use Box-Muller on two
  * uniforms (both outputs are used), with ln, sin and cos built from basic double operations (see
  * backend/reference/random.ts) rather than Math.*, whose last bits vary between engines: that is
@@ -13,6 +13,7 @@
  */
 import { kernels } from '../backend/index.js';
 import { boxMuller } from '../backend/reference/random.js';
+import { Xoshiro } from '../backend/reference/xoshiro.js';
 import { ConfigError, ShapeError } from './errors.js';
 
 function splitmix32(state: { s: number }): number {
@@ -34,10 +35,7 @@ function hashString(label: string): number {
 }
 
 export class Rng {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
+  private x: Xoshiro;
   private spareNormal: number | null = null;
   readonly seed: number;
 
@@ -45,11 +43,9 @@ export class Rng {
     if (!Number.isFinite(seed)) throw new ConfigError(`Rng seed must be a finite number, got ${seed}`, 'pass a whole number, e.g. --seed 42');
     this.seed = seed;
     const st = { s: (seed >>> 0) ^ Math.floor(seed / 4294967296) };
-    this.s0 = splitmix32(st);
-    this.s1 = splitmix32(st);
-    this.s2 = splitmix32(st);
-    this.s3 = splitmix32(st);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    const w = [splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st)];
+    if ((w[0]! | w[1]! | w[2]! | w[3]!) === 0) w[0] = 1;
+    this.x = new Xoshiro(w[0]! | 0, w[1]! | 0, w[2]! | 0, w[3]! | 0);
   }
 
   /** An independent generator derived from this one's seed and a label. */
@@ -59,15 +55,7 @@ export class Rng {
 
   /** Next raw 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return this.x.next32();
   }
 
   /** Uniform float in [0, 1), exactly representable in float32. */
@@ -111,13 +99,11 @@ export class Rng {
       i = 1;
     }
     if (i === out.length) return out;
-    const state = Int32Array.of(this.s0, this.s1, this.s2, this.s3);
+    const state = new Int32Array(4);
+    this.x.store(state);
     const spare = new Float64Array(1);
     kernels().fillNormal(state, i === 0 ? out : out.subarray(i), mean, std, spare);
-    this.s0 = state[0]!;
-    this.s1 = state[1]!;
-    this.s2 = state[2]!;
-    this.s3 = state[3]!;
+    this.x = Xoshiro.load(state);
     this.spareNormal = Number.isNaN(spare[0]!) ? null : spare[0]!;
     return out;
   }
@@ -141,21 +127,17 @@ export class Rng {
 
   /** Internal state, for checkpoints: restoring it resumes the exact stream. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? Number.NaN];
+    return [...this.x.words(), this.spareNormal ?? Number.NaN];
   }
 
   setState(state: readonly number[]): void {
     if (state.length !== 5) throw new ConfigError(`Rng state must have 5 numbers, got ${state.length}`, 'the saved generator state is damaged: restore trainer.json or start a new run');
-    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x | 0) as [number, number, number, number];
+    this.x = new Xoshiro(state[0]! | 0, state[1]! | 0, state[2]! | 0, state[3]! | 0);
     this.spareNormal = Number.isNaN(state[4]!) ? null : state[4]!;
   }
 }
 
 const pair = new Float64Array(2); // normal()'s Box-Muller output
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
 
 let globalRng = new Rng(42);
 
