@@ -20,8 +20,8 @@ import { Tensor } from '../tensor/tensor.js';
 /**
  * Rows per chunk: chunk·V floats near 64 MB. Each chunk streams the packed weight twice and the
  * weight gradient once, so deeper chunks amortise that; past ~600 rows the chunk's logits fall
- * out of cache. At V = 28,996, C = 256 (the notebook's low-rank head), 144-row chunks took 6.9 s
- * of head work per 42k-row step and 578-row chunks 5.7 s (one row sweep, /tmp chunk microbench).
+ * out of cache. At V = 28,996, C = 256 (the notebook's low-rank head), 144-row chunks took 6.9-7.1 s
+ * of head work per 42k-row step and 578-row chunks 5.7-6.1 s (bench/fusedHead.bench.ts).
  */
 export function chunkRows(V: number): number {
   return Math.max(16, Math.min(1024, Math.floor((16 << 20) / Math.max(1, V))));
