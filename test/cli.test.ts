@@ -154,5 +154,11 @@ describe('slm end to end', () => {
     r = slm('train', '--data', store, '--model', 'lowrank', '--lr', 'fast', '--out', join(work, 'z'));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--lr must be a positive number, got 'fast'/);
+
+    for (const cmd of [['eval', '--model', run], ['compare', run]]) {
+      r = slm(...cmd, '--data', store, '--split', 'dev');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /'--split <name>' argument 'dev' is invalid\. Allowed choices are test, train/, cmd[0]);
+    }
   });
 });

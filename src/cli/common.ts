@@ -2,7 +2,7 @@
  * Shared CLI pieces: option parsers that name the bad value, JSON output, and progress display —
  * a live bar on a terminal, plain log lines when output goes to a file or a pipe.
  */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 
 export function parseIntOpt(what: string, min = 0): (v: string) => number {
@@ -27,6 +27,15 @@ export function parseBytes(v: string): number {
   if (!m) throw new InvalidArgumentError(`memory budget must look like 512m or 2g, got '${v}'`);
   const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   return Math.round(Number(m[1]) * mult);
+}
+
+/** The options of commands that score runs on a split (eval, compare): --data, --split, --batch-size, --memory-budget. */
+export function scoringOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
+    .addOption(new Option('--split <name>', 'the split to score').choices(['test', 'train']).default('test'))
+    .option('--batch-size <n>', 'documents per batch', parseIntOpt('--batch-size', 1), 32)
+    .option('--memory-budget <bytes>', 'activation memory per micro-batch, e.g. 512m', parseBytes, 1 << 30);
 }
 
 export function printJson(value: unknown): void {

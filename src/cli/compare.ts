@@ -5,14 +5,13 @@
  */
 import type { Command } from 'commander';
 import { openData } from '../data/open.js';
-import { ConfigError } from '../tensor/errors.js';
 import { compareRuns, type CompareRow } from '../train/compare.js';
 import { formatBytes } from '../train/memory.js';
-import { formatDuration, parseBytes, parseIntOpt, printJson, say } from './common.js';
+import { formatDuration, parseIntOpt, printJson, say, scoringOptions } from './common.js';
 
 interface Opts {
   data: string;
-  split: string;
+  split: 'test' | 'train';
   batchSize: number;
   memoryBudget: number;
   prompt?: string;
@@ -22,20 +21,15 @@ interface Opts {
 }
 
 export function registerCompare(program: Command): void {
-  program
+  scoringOptions(program
     .command('compare')
     .description('score several trained runs on the same split and print one table (the model ladder)')
-    .argument('<runs...>', 'run folders written by slm train (neural or --model ngram)')
-    .requiredOption('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
-    .option('--split <name>', 'test or train', 'test')
-    .option('--batch-size <n>', 'documents per batch', parseIntOpt('--batch-size', 1), 32)
-    .option('--memory-budget <bytes>', 'activation memory per micro-batch, e.g. 512m', parseBytes, 1 << 30)
+    .argument('<runs...>', 'run folders written by slm train (neural or --model ngram)'))
     .option('--prompt <text>', 'also draw one sample from each run for this prompt')
     .option('--max-new-tokens <n>', 'tokens per sample', parseIntOpt('--max-new-tokens', 0), 30)
     .option('--seed <n>', 'seed of the samples', parseIntOpt('--seed'), 42)
     .option('--json', 'print {"split", "rows": [...]} as JSON')
     .action(async (runs: string[], o: Opts) => {
-      if (o.split !== 'test' && o.split !== 'train') throw new ConfigError(`--split must be test or train, got '${o.split}'`);
       const data = await openData(o.data);
       const rows = await compareRuns(runs, data, {
         split: o.split, batchSize: o.batchSize, memoryBudget: o.memoryBudget, prompt: o.prompt, maxNewTokens: o.maxNewTokens, seed: o.seed,

@@ -7,32 +7,26 @@ import { openData } from '../data/open.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun } from '../io/run.js';
 import type { TokenSplit } from '../data/store.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
-import { ConfigError } from '../tensor/errors.js';
 import { evaluate, paddedLength } from '../train/evaluate.js';
 import { chooseMicroRows } from '../train/memory.js';
-import { parseBytes, parseIntOpt, printJson, Progress, say } from './common.js';
+import { printJson, Progress, say, scoringOptions } from './common.js';
 
 interface Opts {
   model: string;
   data: string;
-  split: string;
+  split: 'test' | 'train';
   batchSize: number;
   memoryBudget: number;
   json?: boolean;
 }
 
 export function registerEval(program: Command): void {
-  program
+  scoringOptions(program
     .command('eval')
     .description('token-weighted masked cross-entropy of a trained run on a split: loss, perplexity, bits per token')
-    .requiredOption('--model <dir>', 'a run folder written by slm train')
-    .requiredOption('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
-    .option('--split <name>', 'test or train', 'test')
-    .option('--batch-size <n>', 'documents per batch', parseIntOpt('--batch-size', 1), 32)
-    .option('--memory-budget <bytes>', 'activation memory per micro-batch, e.g. 512m', parseBytes, 1 << 30)
+    .requiredOption('--model <dir>', 'a run folder written by slm train'))
     .option('--json', 'print {loss, perplexity, bitsPerToken, tokens, ...} as JSON')
     .action(async (o: Opts) => {
-      if (o.split !== 'test' && o.split !== 'train') throw new ConfigError(`--split must be test or train, got '${o.split}'`);
       const run = openRun(o.model);
       const data = await openData(o.data);
       checkVocab(data.tokenizer, run.modelConfig, o.model);
