@@ -57,23 +57,19 @@ function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targ
   for (let i = 0; i < M.length; i++) if (M[i] !== 0) n++;
   const rows = new Int32Array(n); // flat (b*T + t) positions of real targets
   const tsel = new Int32Array(n);
+  const ids = new Int32Array(n); // their input tokens
   for (let i = 0, j = 0; i < M.length; i++) {
     if (M[i] === 0) continue;
     rows[j] = i;
+    ids[j] = inputs.data[i]!;
     tsel[j++] = targets.data[i]!;
   }
   const head = model.fusedHead!();
   const tgt = new Tensor(tsel, [n]);
-  if (head.kind === 'table') {
-    const ids = new Int32Array(n);
-    for (let j = 0; j < n; j++) ids[j] = inputs.data[rows[j]!]!;
-    return embeddingCrossEntropy(new Tensor(ids, [n]), head.table, tgt, divisor);
-  }
+  if (head.kind === 'table') return embeddingCrossEntropy(new Tensor(ids, [n]), head.table, tgt, divisor);
   if (model.contextSize === 1) {
     // Each position's hidden vector depends on its own token only: compute it for the real
     // positions alone (no work, memory or gather for padding).
-    const ids = new Int32Array(n);
-    for (let j = 0; j < n; j++) ids[j] = inputs.data[rows[j]!]!;
     const h = head.hidden(new Tensor(ids, [1, n]), null); // (1,n,C)
     return linearCrossEntropy(reshape(h, [n, -1]), head.weight, head.bias, tgt, divisor);
   }
