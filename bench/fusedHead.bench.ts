@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { chunkRows } from '../src/ops/fusedLoss.js';
+import { filled } from './fill.js';
 
 const V = 28996;
 const C = Number(process.env.HEAD_C ?? 256);
@@ -23,16 +24,6 @@ if (!load.ok) {
   process.exit(0);
 }
 const k = load.kernels;
-
-function filled(n: number, seed: number, scale: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = (x / 4294967296 - 0.5) * scale;
-  }
-  return a;
-}
 
 const W = filled(V * C, 1, 0.2);
 const H = filled(rowsPerSweep * C, 2, 0.2);

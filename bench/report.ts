@@ -44,9 +44,16 @@ const gb = (n: number | undefined): string => (n === undefined ? '–' : `${(n /
 const day = (iso: string): string => iso.slice(0, 10);
 const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
 
+/** A results file, or null (with a note) when it is missing or not valid JSON. */
 function readJson<T>(name: string): T | null {
   const file = `${resultsDir}${name}.json`;
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    console.error(`${file} is not valid JSON (${(e as Error).message}); its table is left out — run that benchmark again`);
+    return null;
+  }
 }
 
 /** The sgemm table: GFLOP/s of slmkit and OpenBLAS on each shape, and their ratio. */

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kernels } from '../src/backend/kernels.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { referenceKernels } from '../src/backend/reference/index.js';
+import { filled } from './fill.js';
 
 interface Shape { name: string; M: number; N: number; K: number; transA: boolean; transB: boolean; reps: number }
 
@@ -34,17 +35,6 @@ const shapes: Shape[] = [
   { name: 'small 256x512x128^T (+reference)', M: 256, N: 512, K: 128, transA: false, transB: true, reps: 5 * repeats },
 ];
 const withReference = new Set(shapes.filter((s) => s.name.includes('+reference')).map((s) => s.name));
-
-/** Fast deterministic fill in [-0.5, 0.5): the benchmark needs data, not good randomness. */
-function filled(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = x / 4294967296 - 0.5;
-  }
-  return a;
-}
 
 /** Best wall time in ms of `reps` runs after one warm-up. */
 function timeSgemm(k: Kernels, s: Shape, A: Float32Array, B: Float32Array, Cm: Float32Array, reps: number): number {

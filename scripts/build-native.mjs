@@ -16,11 +16,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (process.env.SLM_SKIP_NATIVE === '1' || !existsSync(join(root, 'binding.gyp'))) process.exit(0);
 const byHand = !process.env.npm_lifecycle_event || process.env.npm_lifecycle_event === 'build:native';
 const action = process.argv[2] === 'build' ? 'build' : 'rebuild';
+const prefix = dirname(dirname(process.execPath)); // where this Node is installed
 
 /** node-gyp's script: npm's setting, else the copy bundled with the npm beside this Node, else null (PATH). */
 function nodeGypScript() {
   if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
-  const prefix = dirname(dirname(process.execPath));
   for (const lib of [join(prefix, 'lib', 'node_modules'), join(prefix, 'node_modules')]) {
     const script = join(lib, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
     if (existsSync(script)) return script;
@@ -31,7 +31,6 @@ function nodeGypScript() {
 const args = [action];
 if (!process.env.npm_config_nodedir) {
   // Headers installed with this Node (Debian's nodejs-dev, the official tarballs) need no download.
-  const prefix = dirname(dirname(process.execPath));
   if (existsSync(join(prefix, 'include', 'node', 'node.h'))) args.push(`--nodedir=${prefix}`);
 }
 const script = nodeGypScript();
