@@ -2,7 +2,9 @@
 export { Tensor, type DType, type Shape, shapeSize } from './tensor/tensor.js';
 export { noGrad, isGradEnabled, liveGraphNodes } from './tensor/autograd.js';
 export { Rng, manualSeed, defaultRng } from './tensor/rng.js';
-export { SlmError, ShapeError, DTypeError, ConfigError, GradError } from './tensor/errors.js';
+export {
+  SlmError, ShapeError, DTypeError, ConfigError, GradError, DataError, CheckpointError, TrainingError, NgramFormatError, errorText, type ErrorCode,
+} from './tensor/errors.js';
 export { kernels, useBackend, availableBackends, registerBackend, type Kernels } from './backend/index.js';
 export * as F from './ops/index.js';
 export * from './nn/index.js';

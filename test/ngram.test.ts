@@ -381,7 +381,7 @@ describe('model file', () => {
     const tryBytes = (bytes: Uint8Array, re: RegExp) => {
       const p = join(work, 'bad.ngram');
       writeFileSync(p, bytes);
-      assert.throws(() => loadNgramModel(p), (e: Error) => e instanceof NgramFormatError && re.test(e.message) && e.message.includes(p));
+      assert.throws(() => loadNgramModel(p), (e: Error) => e instanceof NgramFormatError && re.test(String(e)) && String(e).includes(p));
     };
     const flipped = Buffer.from(good);
     flipped[flipped.length - 5]! ^= 0x40;

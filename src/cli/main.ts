@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     if (err instanceof SlmError) {
-      process.stderr.write(`slm: ${err.message}\n`);
+      process.stderr.write(`slm: ${err.describe()}\n`);
       process.exitCode = 1;
       return;
     }

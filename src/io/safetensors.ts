@@ -6,12 +6,11 @@
  * F16 and BF16 (converted to float32), and checks that every range lies inside the file.
  */
 import { closeSync, openSync, statSync } from 'node:fs';
-import { SlmError } from '../tensor/errors.js';
+import { CheckpointError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { readFully, writeFileAtomic } from './atomic.js';
 
-/** A checkpoint or tensor file that cannot be read; the message names the file. */
-export class CheckpointError extends SlmError {}
+export { CheckpointError };
 
 interface HeaderEntry {
   dtype: string;
