@@ -12,13 +12,21 @@ export * from './optim/index.js';
 export type { LanguageModel, Decoder } from './models/model.js';
 export { openDecoder, forwardDecoder } from './models/decoder.js';
 export { KVCache, TransformerDecoder } from './models/kvcache.js';
-export { MarkovChain, MarkovChainLowRank, type MarkovConfig, type LowRankConfig } from './models/markov.js';
-export { Transformer, Block, CausalSelfAttention, type TransformerConfig } from './models/transformer.js';
+export { MarkovChain, markovFamily, type MarkovConfig } from './models/markov.js';
+export { MarkovChainLowRank, lowrankFamily, type LowRankConfig } from './models/lowrank.js';
+export { Transformer, Block, CausalSelfAttention, transformerFamily, type TransformerConfig } from './models/transformer.js';
 export * from './tokenizer/index.js';
 export * from './tokenizer/train/index.js';
 export { sampleToken, type SamplingOptions } from './sample/sampling.js';
 export { generateIds, type GenerateOptions, type PromptCut } from './sample/generate.js';
 export { generate, promptIds, endId, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
-export { createModel, resolveModelConfig, countParameters, modelTypes, type ModelConfig, type ModelType } from './models/registry.js';
+export {
+  createModel, resolveModelConfig, resolveAnyConfig, countParameters, describeModel, modelTypes, allModelTypes, families, neuralFamilies,
+  familyOf, neuralFamilyOf, type ModelConfig, type ModelType, type AnyModelConfig, type AnyModelType,
+} from './models/registry.js';
+export {
+  defineFamily, resolveFamilyConfig, linearHeadBytes, type ModelFamily, type NeuralFamily, type CountedFamily, type TrainingHints, type BaseModelConfig,
+} from './models/family.js';
+export { resolveKeys, checkKey, defaultsOf, flagOf, describeSpec, type KeySpec, type KeySpecs, type AnyKeySpec } from './config/keys.js';
 export type { FusedHead } from './models/model.js';
 export * from './ngram/index.js';

@@ -12,6 +12,6 @@ export { loadRun, openRun, isNgramRun, type LoadedRun, type LoadedNgramRun } fro
 export { saveNgramModel, loadNgramModel, NGRAM_FILE } from './ngram/files.js';
 export { train, peakRss, TrainingError, type TrainRun, type TrainResult, type TrainEvent } from './train/trainer.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
-export { compareRuns, describeModel, type CompareOptions, type CompareRow } from './train/compare.js';
+export { compareRuns, type CompareOptions, type CompareRow } from './train/compare.js';
 export { resolveTrainConfig, trainDefaults, type TrainConfig } from './train/config.js';
 export { estimateMemory, type MemoryEstimate } from './train/memory.js';
