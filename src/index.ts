@@ -30,3 +30,4 @@ export {
 export { resolveKeys, checkKey, defaultsOf, flagOf, describeSpec, type KeySpec, type KeySpecs, type AnyKeySpec } from './config/keys.js';
 export type { FusedHead } from './models/model.js';
 export * from './ngram/index.js';
+export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';

@@ -1,7 +1,10 @@
 /**
  * The Node-only part of the API: files, corpora, token stores, training runs and checkpoints.
- * `slmkit` itself (src/index.ts) stays browser-safe; import `slmkit/node` for these.
+ * `slmkit` itself (src/index.ts) stays browser-safe; import `slmkit/node` for these. Importing
+ * this entry also loads the native kernels (backend/native/autoload.ts).
  */
+import './backend/native/autoload.js';
+
 export * from './corpus/index.js';
 export * from './data/index.js';
 export { prepare, type PrepareOptions, type PrepareReport, type SplitStats } from './data/prepare.js';

@@ -5,6 +5,7 @@
  * and exit 1; anything else is a bug and prints its stack.
  */
 import { Command } from 'commander';
+import '../backend/native/autoload.js';
 import { SlmError } from '../tensor/errors.js';
 import { registerCompare } from './compare.js';
 import { registerEval } from './eval.js';
