@@ -6,6 +6,7 @@
  * bytes and tokenizes — and class names in summaries and errors survive the minifier.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import vm from 'node:vm';
@@ -57,4 +58,23 @@ test('the slmkit entry bundles for the browser without node: imports and runs wi
   assert.equal(out.errCode, 'config');
   assert.match(String(out.errHint), /lowrank/);
   assert.equal(out.ids, '2,3,4');
+});
+
+test('in Node, a missing addon is reported once, at first use, never at import', () => {
+  const script = `
+    const s = await import('slmkit/node');
+    const core = await import('slmkit');
+    process.stdout.write('imported\\n');
+    const m = core.createModel(core.resolveModelConfig({ type: 'lowrank', vocabSize: 7, embedDim: 3 }), new core.Rng(1));
+    m.forward(core.Tensor.int([[1, 2]]));
+    m.forward(core.Tensor.int([[3]]));
+    process.stdout.write(core.kernels().name + '\\n');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8', env: { ...process.env, SLM_NATIVE_ADDON: '/nonexistent/slmkit_native.node', SLM_BACKEND: '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'imported\nreference\n');
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /native addon not available \(\/nonexistent\/slmkit_native\.node not found/);
 });

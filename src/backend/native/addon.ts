@@ -39,9 +39,9 @@ function packageRoot(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-/** Loads the addon from `path` (default: <package root>/build/Release/slmkit_native.node). */
+/** Loads the addon from `path` (default: $SLM_NATIVE_ADDON, else <package root>/build/Release/slmkit_native.node). */
 export function loadNativeAddon(path?: string): NativeLoad {
-  const file = path ?? join(packageRoot(), 'build', 'Release', 'slmkit_native.node');
+  const file = path ?? (process.env.SLM_NATIVE_ADDON || join(packageRoot(), 'build', 'Release', 'slmkit_native.node'));
   if (!existsSync(file)) return { ok: false, reason: `${file} not found; run \`npm install\` or \`npx node-gyp rebuild\`` };
   let addon: Addon;
   try {
