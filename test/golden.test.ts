@@ -20,29 +20,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { availableBackends, useBackend } from '../src/backend/index.js';
-import { MarkovChain, MarkovChainLowRank, type LowRankConfig, type MarkovConfig } from '../src/models/markov.js';
+import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import type { LanguageModel } from '../src/models/model.js';
-import { Transformer, type TransformerConfig } from '../src/models/transformer.js';
 import { maskedCrossEntropy } from '../src/ops/index.js';
 import { AdamW } from '../src/optim/index.js';
 import { Rng } from '../src/tensor/rng.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { Checker, floatTensor, intTensor, loadFixture, maxAbsOf } from './helpers/golden.js';
 
-type GoldenConfig = MarkovConfig | LowRankConfig | TransformerConfig;
-
 const FIXTURES = ['markov', 'lowrank', 'transformer-post-ln', 'transformer-pre-ln', 'transformer-pre-ln-tied'];
 /** Parameters whose gradient is zero in exact arithmetic (see the header). */
 const isNoiseGradient = (name: string): boolean => name.endsWith('attn.key.bias');
 
-function buildModel(config: GoldenConfig): LanguageModel {
-  const rng = new Rng(0); // the weights are replaced by loadStateDict
-  switch (config.type) {
-    case 'markov': return new MarkovChain(config, rng);
-    case 'lowrank': return new MarkovChainLowRank(config, rng);
-    case 'transformer': return new Transformer(config, rng);
-    default: throw new Error(`unknown model type in fixture: ${(config satisfies never as { type: string }).type}`);
-  }
+/** Through the registry, as slm train builds it (the fixture's config must resolve unchanged). */
+function buildModel(config: ModelConfig): LanguageModel {
+  const resolved = resolveModelConfig(config as unknown as Record<string, unknown>);
+  assert.deepEqual(resolved, config, 'the fixture config is complete and valid');
+  return createModel(resolved, new Rng(0)); // the weights are replaced by loadStateDict
 }
 
 for (const backend of availableBackends()) {
@@ -50,7 +44,7 @@ for (const backend of availableBackends()) {
     test(`golden ${name} matches PyTorch (${backend} backend)`, (t) => {
       const prev = useBackend(backend);
       try {
-        const fx = loadFixture<GoldenConfig>(name);
+        const fx = loadFixture<ModelConfig>(name);
         const model = buildModel(fx.config);
         model.train(); // dropout is 0 in the fixtures, so training mode is deterministic
         model.loadStateDict(Object.fromEntries(Object.entries(fx.state_dict).map(([k, v]) => [k, floatTensor(v)])));

@@ -45,6 +45,7 @@ export function receptiveField(c: Pick<CnnConfig, 'kernelSize' | 'layers'>): num
 }
 
 export class CausalCNN extends Module implements LanguageModel {
+  readonly typeName = 'CausalCNN';
   readonly embed: Embedding;
   readonly convs: CausalConv1d[] = [];
   readonly drop: Dropout;
@@ -69,7 +70,7 @@ export class CausalCNN extends Module implements LanguageModel {
   }
 
   fusedHead(): FusedHead {
-    return { kind: 'linear', hidden: (ids, mask) => this.hiddenStates(ids, mask), weight: this.head.weight, bias: this.head.bias };
+    return { kind: 'linear', positionwise: false, hidden: (ids, mask) => this.hiddenStates(ids, mask), weight: this.head.weight, bias: this.head.bias };
   }
 
   decoder(): Decoder {

@@ -38,6 +38,7 @@ export interface MlpConfig {
 export const mlpDefaults = { context: 8, embedDim: 64, hiddenDim: 512, dropout: 0.1 } as const;
 
 export class MLP extends Module implements LanguageModel {
+  readonly typeName = 'MLP';
   readonly embed: Embedding;
   readonly hidden: Linear;
   readonly drop: Dropout;
@@ -62,7 +63,7 @@ export class MLP extends Module implements LanguageModel {
   }
 
   fusedHead(): FusedHead {
-    return { kind: 'linear', hidden: (ids, mask) => this.hiddenStates(ids, mask), weight: this.head.weight, bias: this.head.bias };
+    return { kind: 'linear', positionwise: false, hidden: (ids, mask) => this.hiddenStates(ids, mask), weight: this.head.weight, bias: this.head.bias };
   }
 
   decoder(): Decoder {

@@ -43,6 +43,7 @@ export interface RecurrentConfig {
 export const recurrentDefaults = { embedDim: 256, hiddenDim: 512, layers: 1, dropout: 0.1 } as const;
 
 export class RecurrentLM extends Module implements LanguageModel {
+  readonly typeName = 'RecurrentLM';
   readonly embed: Embedding;
   readonly drop: Dropout;
   readonly rnn: RecurrentStack;
@@ -65,7 +66,7 @@ export class RecurrentLM extends Module implements LanguageModel {
   }
 
   fusedHead(): FusedHead {
-    return { kind: 'linear', hidden: (ids, mask) => this.hiddenStates(ids, mask), weight: this.head.weight, bias: this.head.bias };
+    return { kind: 'linear', positionwise: false, hidden: (ids, mask) => this.hiddenStates(ids, mask), weight: this.head.weight, bias: this.head.bias };
   }
 
   decoder(): Decoder {

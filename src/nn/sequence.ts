@@ -19,6 +19,7 @@ function checkDim(what: string, n: number): void {
 }
 
 export class CausalConv1d extends Module {
+  readonly typeName = 'CausalConv1d';
   readonly weight: Tensor; // (Cout, Cin, K)
   readonly bias: Tensor; // (Cout)
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
@@ -48,12 +49,16 @@ export class CausalConv1d extends Module {
   }
 }
 
+const TYPE_NAMES = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' } as const;
+
 export class RecurrentStack extends Module {
+  readonly typeName: string;
   readonly layers: F.RecurrentWeights[] = [];
   private readonly drop: Rng;
   constructor(readonly mode: RecurrentMode, readonly inputSize: number, readonly hiddenSize: number,
     readonly numLayers = 1, readonly dropout = 0, rng: Rng = defaultRng()) {
     super();
+    this.typeName = TYPE_NAMES[mode];
     checkDim(`${mode} inputSize`, inputSize);
     checkDim(`${mode} hiddenSize`, hiddenSize);
     checkDim(`${mode} numLayers`, numLayers);
@@ -70,7 +75,8 @@ export class RecurrentStack extends Module {
         bHh: this.param(`bias_hh_l${l}`, u([G])),
       });
     }
-    this.drop = rng.fork(`${mode}-dropout`);
+    // Registered, so a checkpoint keeps its state and a resumed run drops the same units.
+    this.drop = this.randomSource('dropout', rng.fork(`${mode}-dropout`));
   }
 
   /**
