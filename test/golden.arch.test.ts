@@ -15,31 +15,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { availableBackends, useBackend } from '../src/backend/index.js';
-import { CausalCNN, type CnnConfig } from '../src/models/cnn.js';
-import { MLP, type MlpConfig } from '../src/models/mlp.js';
+import '../src/backend/native/autoload.js'; // registers the native backend when the addon is built
 import type { LanguageModel } from '../src/models/model.js';
-import { RecurrentLM, type RecurrentConfig } from '../src/models/recurrent.js';
+import type { RecurrentConfig } from '../src/models/recurrent.js';
+import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import { maskedCrossEntropy } from '../src/ops/index.js';
 import { AdamW } from '../src/optim/index.js';
 import { Rng } from '../src/tensor/rng.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { runBatch } from '../src/train/step.js';
 import { Checker, floatTensor, intTensor, loadFixture, type Fixture } from './helpers/golden.js';
-
-type ArchConfig = MlpConfig | CnnConfig | RecurrentConfig;
+import { skip } from './helpers/nativeTwin.js';
 
 const FIXTURES = ['mlp', 'cnn', 'cnn-k2', 'rnn', 'lstm', 'gru', 'gru-h17'];
 
-function buildModel(config: ArchConfig): LanguageModel {
-  const rng = new Rng(0); // the weights are replaced by loadStateDict
-  switch (config.type) {
-    case 'mlp': return new MLP(config, rng);
-    case 'cnn': return new CausalCNN(config, rng);
-    case 'rnn':
-    case 'lstm':
-    case 'gru': return new RecurrentLM(config, rng);
-    default: throw new Error(`unknown model type in fixture: ${(config satisfies never as { type: string }).type}`);
-  }
+/** Through the registry, as slm train builds it (the fixture's config must resolve unchanged). */
+function buildModel(config: ModelConfig): LanguageModel {
+  const resolved = resolveModelConfig(config as unknown as Record<string, unknown>);
+  assert.deepEqual(resolved, config, 'the fixture config is complete and valid');
+  return createModel(resolved, new Rng(0)); // the weights are replaced by loadStateDict
 }
 
 /** The rows of logits (B,T,V) at positions where mask (B,T) is 1, as one flat array. */
@@ -49,12 +43,16 @@ function realRows(logits: ArrayLike<number>, mask: ArrayLike<number>, V: number)
   return Float32Array.from(out);
 }
 
+test('the fixtures run on the native backend too when the addon is built', { skip }, () => {
+  assert.deepEqual(availableBackends().sort(), ['native', 'reference']);
+});
+
 for (const backend of availableBackends()) {
   for (const name of FIXTURES) {
     test(`golden ${name} matches PyTorch (${backend} backend)`, (t) => {
       const prev = useBackend(backend);
       try {
-        const fx = loadFixture<ArchConfig>(name);
+        const fx = loadFixture<ModelConfig>(name);
         const V = fx.config.vocabSize;
         const model = buildModel(fx.config);
         model.train(); // dropout is 0 in the fixtures, so training mode is deterministic

@@ -20,6 +20,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { availableBackends, useBackend } from '../src/backend/index.js';
+import '../src/backend/native/autoload.js'; // registers the native backend when the addon is built
 import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import type { LanguageModel } from '../src/models/model.js';
 import { maskedCrossEntropy } from '../src/ops/index.js';

@@ -7,7 +7,7 @@
  *   head = nn.Linear(C, V); x = x + dropout(relu(convs[i](F.pad(x, ((K-1)*2**i, 0)))))
  * (channels first there, channels last here), with the same parameter names.
  *
- * Defaults (cnnDefaults): 256 channels (the notebook's embedding width, so the output layer costs
+ * Defaults (cnnFamily's keys): 256 channels (the notebook's embedding width, so the output layer costs
  * what the low-rank chain's does), kernel 3 and 6 layers: a receptive field of
  * 1 + (K-1)(2^L - 1) = 127 tokens for 6 × 3 × 256² weights, dropout 0.1. Rows past a document's
  * end are not computed. Decoding keeps, per layer, the last (K-1)·2^i + 1 inputs of that layer, so
@@ -22,6 +22,7 @@ import { formatShape, ShapeError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkWindow, inEvalMode } from './decoder.js';
+import { defineFamily, linearHeadBytes } from './family.js';
 import type { Decoder, FusedHead, LanguageModel } from './model.js';
 
 export interface CnnConfig {
@@ -36,8 +37,6 @@ export interface CnnConfig {
   /** Dropout on each block's branch (default 0.1). */
   dropout: number;
 }
-
-export const cnnDefaults = { channels: 256, kernelSize: 3, layers: 6, dropout: 0.1 } as const;
 
 /** Tokens a position sees, itself included: 1 + (K-1)(2^L - 1). */
 export function receptiveField(c: Pick<CnnConfig, 'kernelSize' | 'layers'>): number {
@@ -157,3 +156,24 @@ class CnnDecoder implements Decoder {
     return inEvalMode(m, () => m.head.forward(new Tensor(x, [1, m.config.channels])).f32().slice()); // (V)
   }
 }
+
+export const cnnFamily = defineFamily<CnnConfig>({
+  kind: 'neural',
+  type: 'cnn',
+  title: 'a causal dilated convolutional network (WaveNet-style residual blocks, dilations 1, 2, 4, …)',
+  keys: {
+    channels: { kind: 'int', min: 1, default: 256, doc: "channels C of the embedding and every convolution (the notebook's width, 256)" },
+    kernelSize: { kind: 'int', min: 1, default: 3, doc: 'taps K per convolution (3)' },
+    layers: { kind: 'int', min: 1, default: 6, doc: 'stacked layers (cnn: residual blocks L, block i dilated by 2^i; 6 see 127 tokens at K = 3)' },
+    dropout: { kind: 'number', min: 0, below: 1, default: 0.1, doc: "dropout on each block's branch (the notebook's 0.1)" },
+  },
+  tiny: { channels: 6, kernelSize: 2, layers: 2 },
+  describe: (c) => `cnn ${c.layers}×${c.channels} k${c.kernelSize} (${receptiveField(c)} tokens)`,
+  create: (c, rng) => new CausalCNN(c, rng),
+  countParameters: (c) => c.vocabSize * c.channels + c.layers * (c.channels * c.channels * c.kernelSize + c.channels) + (c.channels + 1) * c.vocabSize,
+  // per position: the embedding and, per block, the convolution, ReLU, dropout and residual
+  // outputs, each with its gradient
+  activationBytesPerRow: (c, T) => T * 4 * (2 * c.channels + 8 * c.layers * c.channels),
+  headBytes: (c, batchTokens) => linearHeadBytes(c.vocabSize, c.channels, batchTokens),
+  training: { lr: 0.001 }, // Adam's usual rate, the notebook's for its neural chain
+});

@@ -7,7 +7,7 @@
  *   logits = head(dropout(tanh(hidden(embed(windows).flatten(-2)))))
  * with the same parameter names, so model.safetensors loads there unchanged.
  *
- * Defaults (mlpDefaults): context 8 tokens (Bengio used 5 words; BERT word pieces are shorter, so
+ * Defaults (mlpFamily's keys): context 8 tokens (Bengio used 5 words; BERT word pieces are shorter, so
  * a few more), embeddings of 64 (eight of them make a 512-wide input), 512 tanh units (the 512 x V
  * output layer dominates the cost per token: twice the notebook's 256-wide low-rank chain), dropout
  * 0.1 (the notebook's). Only real positions are computed: padding comes out as zeros.
@@ -20,6 +20,7 @@ import { ShapeError, formatShape } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkWindow, inEvalMode } from './decoder.js';
+import { defineFamily, linearHeadBytes } from './family.js';
 import type { Decoder, FusedHead, LanguageModel } from './model.js';
 
 export interface MlpConfig {
@@ -34,8 +35,6 @@ export interface MlpConfig {
   /** Dropout after the tanh (default 0.1). */
   dropout: number;
 }
-
-export const mlpDefaults = { context: 8, embedDim: 64, hiddenDim: 512, dropout: 0.1 } as const;
 
 export class MLP extends Module implements LanguageModel {
   readonly typeName = 'MLP';
@@ -132,3 +131,24 @@ class MlpDecoder implements Decoder {
     return inEvalMode(m, () => m.head.forward(m.windowHidden(win, 1)).f32().slice()); // (V)
   }
 }
+
+export const mlpFamily = defineFamily<MlpConfig>({
+  kind: 'neural',
+  type: 'mlp',
+  title: "Bengio et al. (2003)'s neural language model: the last tokens' embeddings → tanh layer → linear",
+  keys: {
+    context: { kind: 'int', min: 1, default: 8, doc: 'tokens each prediction sees, the current one included (8 word pieces; Bengio used 5 words)' },
+    embedDim: { kind: 'int', min: 1, default: 64, doc: 'embedding width E (64: eight of them make a 512-wide input)' },
+    hiddenDim: { kind: 'int', min: 1, default: 512, doc: 'hidden width H (512 tanh units)' },
+    dropout: { kind: 'number', min: 0, below: 1, default: 0.1, doc: "dropout after the tanh (the notebook's 0.1)" },
+  },
+  tiny: { context: 3, embedDim: 4, hiddenDim: 6 },
+  describe: (c) => `mlp ${c.context}×${c.embedDim}→${c.hiddenDim}`,
+  create: (c, rng) => new MLP(c, rng),
+  countParameters: (c) => c.vocabSize * c.embedDim + (c.context * c.embedDim + 1) * c.hiddenDim + (c.hiddenDim + 1) * c.vocabSize,
+  // per real position: its window's ids and embeddings, the hidden layer's output, tanh, dropout
+  // and the unpacked copy, each with its gradient
+  activationBytesPerRow: (c, T) => T * 4 * (c.context + 2 * c.context * c.embedDim + 8 * c.hiddenDim),
+  headBytes: (c, batchTokens) => linearHeadBytes(c.vocabSize, c.hiddenDim, batchTokens),
+  training: { lr: 0.001 }, // Adam's usual rate, the notebook's for its neural chain
+});

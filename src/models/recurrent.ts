@@ -9,7 +9,7 @@
  * (ops/sequence.ts): a row's steps stop at its last real token, so real positions come out exactly
  * as without padding and padding costs nothing; its hidden state unpacks to zeros.
  *
- * Defaults (recurrentDefaults): embeddings of 256 (the notebook's width), 512 hidden units in 1
+ * Defaults (the families' keys): embeddings of 256 (the notebook's width), 512 hidden units in 1
  * layer: per token the output layer (512 × V) costs about ten times the recurrence (about
  * 4·(256 + 512)·512 multiply-adds for the LSTM), so width goes where it is cheap to add and depth,
  * which lengthens the sequential sweep, stays at 1 (`--layers 2` stacks a second, with dropout
@@ -25,6 +25,7 @@ import { formatShape, ShapeError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkWindow, inEvalMode } from './decoder.js';
+import { defineFamily, linearHeadBytes, type NeuralFamily } from './family.js';
 import type { Decoder, FusedHead, LanguageModel } from './model.js';
 
 export interface RecurrentConfig {
@@ -39,8 +40,6 @@ export interface RecurrentConfig {
   /** Dropout on the embeddings, between layers and on the output (default 0.1). */
   dropout: number;
 }
-
-export const recurrentDefaults = { embedDim: 256, hiddenDim: 512, layers: 1, dropout: 0.1 } as const;
 
 export class RecurrentLM extends Module implements LanguageModel {
   readonly typeName = 'RecurrentLM';
@@ -126,3 +125,45 @@ class RecurrentDecoder implements Decoder {
     return logits;
   }
 }
+
+/** The descriptor of one recurrent family; they differ in gate count, title and learning rate. */
+function recurrentFamily<T extends RecurrentConfig['type']>(type: T, title: string, lr: number): NeuralFamily<RecurrentConfig & { type: T }> {
+  const G = F.GATES[type];
+  return defineFamily<RecurrentConfig & { type: T }>({
+    kind: 'neural',
+    type,
+    title,
+    keys: {
+      embedDim: { kind: 'int', min: 1, default: 256, doc: "embedding width E (the notebook's 256)" },
+      hiddenDim: { kind: 'int', min: 1, default: 512, doc: 'hidden state width H (512)' },
+      layers: { kind: 'int', min: 1, default: 1, doc: 'stacked recurrent layers (1; a second adds depth, dropout between, and a longer sweep)' },
+      dropout: { kind: 'number', min: 0, below: 1, default: 0.1, doc: "dropout on the embeddings, between layers and on the output (the notebook's 0.1)" },
+    },
+    tiny: { embedDim: 5, hiddenDim: 6, layers: 2 },
+    describe: (c) => `${type} ${c.layers}×${c.hiddenDim} e${c.embedDim}`,
+    create: (c, rng) => new RecurrentLM(c, rng),
+    countParameters(c) {
+      const H = c.hiddenDim;
+      let rnn = 0;
+      for (let l = 0; l < c.layers; l++) rnn += G * H * ((l === 0 ? c.embedDim : H) + H + 2);
+      return c.vocabSize * c.embedDim + rnn + (H + 1) * c.vocabSize;
+    },
+    activationBytesPerRow(c, T) {
+      const H = c.hiddenDim;
+      // per position: the embedding and its dropout; per layer the gates and their gradient
+      // (twice for the GRU: input and hidden sides), the output, the cell or W_hn h, the
+      // inter-layer dropout, the gradient sweep's dh and h_{t-1} copy; the output's dropout and
+      // unpacked copy; each with its gradient where it has one.
+      const perLayer = (type === 'gru' ? 3 : 2) * G * H + 7 * H;
+      return T * 4 * (4 * c.embedDim + c.layers * perLayer + 4 * H);
+    },
+    headBytes: (c, batchTokens) => linearHeadBytes(c.vocabSize, c.hiddenDim, batchTokens),
+    // Recurrences can blow a gradient up over long documents: clipping the global norm at 1 keeps a
+    // step bounded (as PyTorch's word-language-model example clips).
+    training: { lr, gradClip: 1 },
+  });
+}
+
+export const rnnFamily = recurrentFamily('rnn', "Elman's recurrent network (tanh), as PyTorch's nn.RNN", 0.001);
+export const lstmFamily = recurrentFamily('lstm', "a long short-term memory network, as PyTorch's nn.LSTM (gates i, f, g, o)", 0.002);
+export const gruFamily = recurrentFamily('gru', "a gated recurrent unit network, as PyTorch's nn.GRU (gates r, z, n)", 0.002);

@@ -12,6 +12,7 @@ import type { RecurrentMode, RecurrentState } from '../ops/recurrent.js';
 import { ConfigError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
+import { Dropout } from './layers.js';
 import { Module } from './module.js';
 
 function checkDim(what: string, n: number): void {
@@ -54,7 +55,8 @@ const TYPE_NAMES = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' } as const;
 export class RecurrentStack extends Module {
   readonly typeName: string;
   readonly layers: F.RecurrentWeights[] = [];
-  private readonly drop: Rng;
+  /** Between layers (PyTorch's dropout argument); a child module, so checkpoints keep its generator. */
+  readonly drop: Dropout;
   constructor(readonly mode: RecurrentMode, readonly inputSize: number, readonly hiddenSize: number,
     readonly numLayers = 1, readonly dropout = 0, rng: Rng = defaultRng()) {
     super();
@@ -75,8 +77,7 @@ export class RecurrentStack extends Module {
         bHh: this.param(`bias_hh_l${l}`, u([G])),
       });
     }
-    // Registered, so a checkpoint keeps its state and a resumed run drops the same units.
-    this.drop = this.randomSource('dropout', rng.fork(`${mode}-dropout`));
+    this.drop = this.child('drop', new Dropout(dropout, rng.fork(`${mode}-dropout`)));
   }
 
   /**
@@ -86,7 +87,7 @@ export class RecurrentStack extends Module {
   forward(x: Tensor, batchSizes: Int32Array, states?: RecurrentState[]): Tensor {
     let h = x;
     this.layers.forEach((w, l) => {
-      if (l > 0) h = F.dropout(h, this.dropout, this.training, this.drop);
+      if (l > 0) h = this.drop.forward(h);
       h = F.recurrent(this.mode, h, batchSizes, w, states?.[l]);
     });
     return h;
