@@ -7,11 +7,11 @@
  *   head = nn.Linear(C, V); x = x + dropout(relu(convs[i](F.pad(x, ((K-1)*2**i, 0)))))
  * (channels first there, channels last here), with the same parameter names.
  *
- * Defaults (cnnFamily's keys): 256 channels (the notebook's embedding width, so the output layer costs
- * what the low-rank chain's does), kernel 3 and 6 layers: a receptive field of
- * 1 + (K-1)(2^L - 1) = 127 tokens for 6 × 3 × 256² weights, dropout 0.1. Rows past a document's
- * end are not computed. Decoding keeps, per layer, the last (K-1)·2^i + 1 inputs of that layer, so
- * a new token costs one position per layer.
+ * Defaults (cnnFamily's keys): 256 channels (the notebook's embedding width, so the output layer
+ * costs what the low-rank chain's does), kernel 3 and 6 layers: a receptive field of
+ * 1 + (K-1)(2^L - 1) = 127 tokens for 6 × 3 × 256² weights, dropout 0.1. The convolutions skip rows
+ * past a document's end. Decoding keeps, per layer, the last (K-1)·2^i + 1 inputs of that layer,
+ * so a new token costs one position per layer.
  */
 import { kernels } from '../backend/index.js';
 import { Dropout, Embedding, Linear } from '../nn/layers.js';

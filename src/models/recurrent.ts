@@ -13,7 +13,10 @@
  * layer: per token the output layer (512 × V) costs about ten times the recurrence (about
  * 4·(256 + 512)·512 multiply-adds for the LSTM), so width goes where it is cheap to add and depth,
  * which lengthens the sequential sweep, stays at 1 (`--layers 2` stacks a second, with dropout
- * between). Dropout 0.1 (the notebook's) on the embeddings and on the output.
+ * between). Dropout 0.1 (the notebook's) on the embeddings and on the output. Training defaults
+ * (the descriptors' `training`): AdamW at 2e-3 for the LSTM and GRU (the rate char-rnn-style recipes
+ * use for gated cells) and 1e-3 for the less stable tanh RNN, with the global gradient norm clipped
+ * at 1, which recurrences need against exploding gradients; not tuned on PubMed.
  * Decoding carries each layer's state from token to token: one step per token, any length.
  */
 import { Dropout, Embedding, Linear } from '../nn/layers.js';
@@ -158,8 +161,7 @@ function recurrentFamily<T extends RecurrentConfig['type']>(type: T, title: stri
       return T * 4 * (4 * c.embedDim + c.layers * perLayer + 4 * H);
     },
     headBytes: (c, batchTokens) => linearHeadBytes(c.vocabSize, c.hiddenDim, batchTokens),
-    // Recurrences can blow a gradient up over long documents: clipping the global norm at 1 keeps a
-    // step bounded (as PyTorch's word-language-model example clips).
+    // Recurrences can blow a gradient up over long documents: clipping the global norm keeps a step bounded.
     training: { lr, gradClip: 1 },
   });
 }
