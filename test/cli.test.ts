@@ -72,6 +72,26 @@ describe('slm end to end', () => {
     assert.ok(existsSync(join(work, 'run-quick', 'model.safetensors')));
   });
 
+  test('train budgets and evaluation caps: --minutes, --eval-docs, --eval-every, --no-eval, --no-save-optimizer', () => {
+    const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const capped = join(work, 'run-capped');
+    const t = json(slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '8', '--max-steps', '6',
+      '--eval-every', '3', '--eval-docs', '2', '--no-save-optimizer', '--out', capped, '--json'));
+    assert.equal(t.stop, 'steps');
+    assert.deepEqual(metrics(capped).filter((m) => m.testLoss !== undefined).map((m) => [m.step, m.testDocs]), [[3, 2], [6, 2]]);
+    assert.equal(existsSync(join(capped, 'optimizer.safetensors')), false);
+    assert.ok(existsSync(join(capped, 'best', 'model.safetensors')), 'the best weights are kept beside the last');
+    const noEval = join(work, 'run-no-eval');
+    const n = json(slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '8', '--max-steps', '3', '--no-eval', '--out', noEval, '--json'));
+    assert.equal(n.testLoss, null);
+    assert.ok(metrics(noEval).every((m) => m.testLoss === undefined));
+    // A time budget ends the run (and says so) even with epochs left.
+    const timed = slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '8', '--epochs', '100000',
+      '--minutes', '0.02', '--out', join(work, 'run-timed'));
+    assert.equal(timed.code, 0, timed.stderr);
+    assert.match(timed.stdout, /done \(time budget used\)/);
+  });
+
   test('a folder with train.txt/test.txt trains directly (prepared on the fly)', () => {
     const t = json(slm('train', '--data', tiny.dir, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '16', '--max-steps', '2', '--out', join(work, 'run-dir'), '--json'));
     assert.equal(t.steps, 2);

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { openData } from '../data/open.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun } from '../io/run.js';
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
 import { evaluate, paddedLength } from '../train/evaluate.js';
 import { chooseMicroRows } from '../train/memory.js';

@@ -18,6 +18,7 @@ import { resolveTrainConfig } from '../train/config.js';
 import { evaluate } from '../train/evaluate.js';
 import { train } from '../train/trainer.js';
 import { describePrepare } from './prepare.js';
+import { stopText } from './train.js';
 import { formatDuration, parseIntOpt, parseNumOpt, printJson, say } from './common.js';
 import { promptIds } from '../sample/prompt.js';
 
@@ -57,8 +58,9 @@ export function registerRun(program: Command): void {
       if (process.stderr.isTTY && !o.json) process.stderr.write('\r\x1b[K');
       if (data.prepared) for (const l of describePrepare(data.prepared)) log(l);
       const modelConfig = resolveModelConfig({ type: 'lowrank', vocabSize: data.tokenizer.vocabSize });
+      // The time budget ends the run: on a small corpus that means several epochs.
       const config = resolveTrainConfig('lowrank', {
-        batchSize: o.batchSize, maxSeconds: o.minutes * 60, seed: o.seed, epochs: 1, logEvery: 10, lr: o.lr,
+        batchSize: o.batchSize, maxSeconds: o.minutes * 60, seed: o.seed, epochs: 1000, logEvery: 10, lr: o.lr, keepBest: false,
       });
       const model = createModel(modelConfig, new Rng(o.seed));
       log(model.summary());
@@ -96,7 +98,9 @@ export function registerRun(program: Command): void {
         return;
       }
       log('');
-      log(`trained ${r.steps} steps (${r.tokens.toLocaleString('en-US')} tokens) in ${formatDuration(r.seconds)}, ${Math.round(r.tokensPerSecond)} tokens/s`);
+      const epochs = r.tokens / Math.max(1, data.train.ids.length);
+      log(`trained ${r.steps} steps (${r.tokens.toLocaleString('en-US')} tokens, ${epochs < 0.1 ? `${(100 * epochs).toFixed(1)}% of an epoch` : `${epochs.toFixed(1)} epochs`}) `
+        + `in ${formatDuration(r.seconds)}, ${Math.round(r.tokensPerSecond)} tokens/s; ${stopText(r.stop)}`);
       log(`train loss ${r.trainLoss.toFixed(4)}; test loss ${before.loss.toFixed(4)} → ${(r.testLoss ?? Number.NaN).toFixed(4)} on ${numDocuments(evalSplit)} held-out documents`);
       log(`samples for "${o.prompt}":`);
       for (const s of samples) log(`  ${s}`);

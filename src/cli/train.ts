@@ -19,10 +19,11 @@ import { Rng } from '../tensor/rng.js';
 import { withoutRandomInit } from '../tensor/tensor.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { formatBytes } from '../train/memory.js';
-import { train, type TrainEvent } from '../train/trainer.js';
+import { train, type TrainResult } from '../train/trainer.js';
 import { NGRAM_FILE } from '../ngram/files.js';
 import { formatDuration, parseNumOpt, printJson, Progress, say } from './common.js';
 import { addModelOptions, addTrainOptions, type FlagTarget } from './flags.js';
+import { reportPlan, TrainReporter } from './trainReport.js';
 import { trainNgramRun } from './trainNgram.js';
 
 interface Opts {
@@ -84,7 +85,8 @@ async function runTrain(o: Opts): Promise<void> {
     modelRaw.type = o.model;
   }
   for (const t of flagTargets) {
-    if (o[t.attr] === undefined) continue;
+    // A --no-x flag's option is true unless given: only an explicit false counts.
+    if (o[t.attr] === undefined || (t.negated && o[t.attr] === true)) continue;
     if (o.resume && t.section === 'model') throw new ConfigError(`${t.flag} cannot change when resuming`, 'the model is rebuilt from the run\'s config.json');
     (t.section === 'model' ? modelRaw : trainRaw)[t.key] = o[t.attr];
   }
@@ -128,18 +130,20 @@ async function runTrain(o: Opts): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   const progress = new Progress(process.stderr, config.logEvery);
+  const reporter = new TrainReporter(progress, o.json);
   try {
     const r = await train({
       model, modelConfig, config, train: data.train, test: data.test, outDir, resume: !!o.resume, signal: ac.signal,
       tokenizerJson: data.tokenizer.toJSON(), extraConfig: { data: dataPath },
       // The estimate counts the weights (and, resuming, the optimizer moments) this process already
       // holds, so they count as available: free memory alone would count them twice.
-      onEvent: (e) => onEvent(e, progress, o.json, freemem() + process.memoryUsage().rss),
+      checkPlan: (plan) => reportPlan(plan, freemem() + process.memoryUsage().rss, o.json),
+      onEvent: (e) => reporter.onEvent(e),
     });
     progress.stop();
     if (o.json) printJson({ ...r, runDir: outDir });
     else {
-      say(false, `${r.interrupted ? 'stopped' : 'done'}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
+      say(false, `${stopText(r.stop)}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
         + `(${Math.round(r.tokensPerSecond)} tokens/s, peak memory ${formatBytes(r.peakRssBytes)}); train loss ${r.trainLoss.toFixed(4)}`
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
@@ -151,47 +155,14 @@ async function runTrain(o: Opts): Promise<void> {
   }
 }
 
-function onEvent(e: TrainEvent, p: Progress, json: boolean | undefined, free: number): void {
-  switch (e.kind) {
-    case 'start': {
-      const m = e.estimate;
-      say(json, `memory estimate: ${formatBytes(m.total)} (parameters ${formatBytes(m.parameters)}, gradients ${formatBytes(m.gradients)}, `
-        + `AdamW ${formatBytes(m.optimizer)}, activations ${formatBytes(m.activations)} in micro-batches of ${m.microRows} rows); available ${formatBytes(free)}`);
-      if (m.total > free * 0.95) {
-        throw new ConfigError(`training needs about ${formatBytes(m.total)} but only ${formatBytes(free)} is available`,
-          'lower --memory-budget or --batch-size, or choose a smaller model');
-      }
-      if (e.cutDocuments > 0) {
-        say(json, `note: ${e.cutDocuments.toLocaleString('en-US')} training documents are longer than the model's ${e.documentLimit! - 1} positions and are cut to `
-          + `${e.documentLimit} tokens; --batching packed trains on every token`);
-      }
-      if (e.resumedAt > 0) say(json, `resuming at step ${e.resumedAt}`);
-      if (!json) p.start(e.totalSteps, 'train');
-      return;
-    }
-    case 'step': {
-      const text = `epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${Math.round(e.tokensPerSecond)} tok/s ETA ${formatDuration(e.etaSeconds)}`;
-      const line = `step ${e.step}/${e.totalSteps} epoch ${e.epoch} batch ${e.batch}/${e.batchesPerEpoch} loss ${e.loss.toFixed(4)} `
-        + `(avg ${e.avgLoss.toFixed(4)}) ${Math.round(e.tokensPerSecond)} tok/s ETA ${formatDuration(e.etaSeconds)}`;
-      if (json) {
-        if (e.log) process.stderr.write(`${line}\n`);
-        return;
-      }
-      p.update(e.step, text, line, e.log);
-      return;
-    }
-    case 'eval': {
-      const r = e.result;
-      const line = `after step ${e.step} (${e.epoch} epochs done): test loss ${r.loss.toFixed(4)} per token (${r.tokens.toLocaleString('en-US')} tokens), `
-        + `${r.batchMeanLoss.toFixed(4)} as the mean of ${r.batches} batch losses (the notebook's figure); perplexity ${r.perplexity.toFixed(1)}`;
-      if (json) process.stderr.write(`${line}\n`);
-      else p.log(line);
-      return;
-    }
-    case 'checkpoint':
-      if (!json && e.reason !== 'end') p.log(`checkpoint at step ${e.step} (${e.reason})`);
-      return;
-    default:
-      e satisfies never;
+/** Why the run ended, in words. */
+export function stopText(stop: TrainResult['stop']): string {
+  switch (stop) {
+    case 'epochs': return 'done (every epoch)';
+    case 'steps': return 'done (--max-steps reached)';
+    case 'tokens': return 'done (--max-tokens reached)';
+    case 'time': return 'done (time budget used)';
+    case 'interrupt': return 'stopped';
+    default: return stop satisfies never;
   }
 }

@@ -39,7 +39,7 @@ export interface TransformerConfig {
 }
 
 export class CausalSelfAttention extends Module {
-  readonly typeName = 'CausalSelfAttention';
+  readonly typeName: string = 'CausalSelfAttention';
   readonly query: Linear;
   readonly key: Linear;
   readonly value: Linear;
@@ -64,7 +64,7 @@ export class CausalSelfAttention extends Module {
 }
 
 export class Block extends Module {
-  readonly typeName = 'Block';
+  readonly typeName: string = 'Block';
   readonly attn: CausalSelfAttention;
   readonly ln1: LayerNorm;
   readonly ff: Sequential;
@@ -93,7 +93,7 @@ export class Block extends Module {
 }
 
 export class Transformer extends Module implements LanguageModel {
-  readonly typeName = 'Transformer';
+  readonly typeName: string = 'Transformer';
   readonly tokEmb: Embedding;
   readonly posEmb: Embedding;
   readonly drop: Dropout;

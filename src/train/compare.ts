@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { OpenedData } from '../data/open.js';
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun, type LoadedRun } from '../io/run.js';
 import { describeModel } from '../models/registry.js';

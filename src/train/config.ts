@@ -20,16 +20,22 @@ export interface TrainConfig {
   momentum: number;
   maxSteps: number | null;
   maxSeconds: number | null;
+  maxTokens: number | null;
   seed: number;
   shuffle: boolean;
   batching: 'padded' | 'packed';
   blockSize: number;
   gradClip: number | null;
   warmupSteps: number;
-  schedule: 'constant' | 'cosine';
+  schedule: 'constant' | 'cosine' | 'linear';
   minLr: number | null;
   logEvery: number;
   saveEvery: number | null;
+  saveOptimizer: boolean;
+  evalEvery: number | null;
+  evalDocs: number | null;
+  eval: boolean;
+  keepBest: boolean;
   memoryBudget: number;
 }
 
@@ -45,16 +51,25 @@ export const trainKeys: KeySpecs<TrainConfig> = {
   momentum: { kind: 'number', min: 0, below: 1, default: 0, doc: 'SGD momentum (0: plain SGD)' },
   maxSteps: { kind: 'int', min: 1, default: null, nullable: true, doc: 'stop after this many optimizer steps (none: run every epoch)' },
   maxSeconds: { kind: 'number', greaterThan: 0, default: null, nullable: true, flag: false, doc: 'stop after this much training time, seconds (none: no limit; the CLI takes --minutes)' },
+  maxTokens: { kind: 'int', min: 1, default: null, nullable: true, doc: 'stop after training on this many real tokens (none: no limit)' },
   seed: { kind: 'int', min: 0, default: 42, doc: 'seed for initialisation, dropout and shuffling' },
   shuffle: { kind: 'bool', default: false, doc: "shuffle documents each epoch (the notebook's DataLoader does not)" },
   batching: { kind: 'choice', choices: ['padded', 'packed'], default: 'padded', doc: 'padded: each batch padded to its longest document (the notebook); packed: documents joined into rows of --block-size tokens' },
   blockSize: { kind: 'int', min: 2, default: 512, doc: 'tokens per packed row' },
   gradClip: { kind: 'number', greaterThan: 0, default: null, nullable: true, doc: 'clip the global gradient norm to this (none: off, as the notebook)' },
   warmupSteps: { kind: 'int', min: 0, default: 0, doc: 'linear warmup steps' },
-  schedule: { kind: 'choice', choices: ['constant', 'cosine'], default: 'constant', doc: 'learning rate after warmup: constant (the notebook) or cosine decay to --min-lr over the run' },
+  schedule: {
+    kind: 'choice', choices: ['constant', 'cosine', 'linear'], default: 'constant',
+    doc: 'learning rate after warmup: constant (the notebook), or a cosine or linear decay to --min-lr that ends when the run ends (steps, tokens or --minutes, whichever comes first)',
+  },
   minLr: { kind: 'number', min: 0, default: null, nullable: true, doc: 'floor of the cosine decay (none: lr / 10)' },
   logEvery: { kind: 'int', min: 1, default: 20, doc: 'print the training loss every n steps (the notebook: 20)' },
   saveEvery: { kind: 'int', min: 1, default: null, nullable: true, doc: 'checkpoint every n steps besides each epoch end' },
+  saveOptimizer: { kind: 'bool', default: true, doc: 'save the optimizer state with each checkpoint (twice the weights for AdamW); without it the run cannot be resumed' },
+  evalEvery: { kind: 'int', min: 1, default: null, nullable: true, doc: 'evaluate on the held-out slice every n steps besides each epoch end' },
+  evalDocs: { kind: 'int', min: 1, default: null, nullable: true, doc: 'evaluate on the first n held-out documents only (none: the whole test split)' },
+  eval: { kind: 'bool', default: true, doc: 'evaluate on held-out documents during and after training' },
+  keepBest: { kind: 'bool', default: true, doc: 'keep the weights with the best held-out loss in RUN_DIR/best/ beside the last' },
   memoryBudget: { kind: 'number', greaterThan: 0, default: 1 << 30, unit: 'bytes', doc: 'activation memory per micro-batch, bytes (512m, 2g on the CLI)' },
 };
 

@@ -4,7 +4,7 @@
  * the figure to compare models by) and the notebook's mean of per-batch means.
  */
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
-import { longestDocument, type TokenSplit } from '../data/store.js';
+import { longestDocument, type TokenSplit } from '../data/split.js';
 import type { LanguageModel } from '../models/model.js';
 import { runBatch } from './step.js';
 
