@@ -106,7 +106,7 @@ async function runTrain(o: Opts): Promise<void> {
   if (process.stderr.isTTY && !o.json && data.prepared) process.stderr.write('\r\x1b[K');
   if (data.prepared && !o.json) say(o.json, `data: ${data.prepared.reused ? 'reused' : 'prepared'} ${data.dir}`);
   modelRaw.vocabSize ??= data.tokenizer.vocabSize;
-  if (modelRaw.type === 'ngram') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
+  if (family.kind === 'counted') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
   const modelConfig = resolveModelConfig(modelRaw);
   checkVocab(data.tokenizer, modelConfig, 'the config');
   const config = resolveTrainConfig(modelRaw.type as ModelType, trainRaw);

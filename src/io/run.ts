@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createModel, resolveModelConfig, type ModelConfig } from '../models/registry.js';
+import { createModel, families, resolveModelConfig, type ModelConfig } from '../models/registry.js';
 import type { LanguageModel } from '../models/model.js';
 import { resolveNgramConfig, type NgramConfig } from '../ngram/config.js';
 import { loadNgramModel, NGRAM_FILE } from '../ngram/files.js';
@@ -48,7 +48,7 @@ export function openRun(dir: string): LoadedRun | LoadedNgramRun {
   if (!existsSync(join(dir, RUN_FILES.config))) return loadRun(dir); // its errors name what is missing
   const config = readJson<Record<string, unknown>>(join(dir, RUN_FILES.config), 'run config');
   const model = config.model as { type?: unknown } | null | undefined;
-  if (typeof model !== 'object' || model === null || model.type !== 'ngram') return loadRun(dir);
+  if (typeof model !== 'object' || model === null || !families.some((f) => f.kind === 'counted' && f.type === model.type)) return loadRun(dir);
   const modelConfig = resolveNgramConfig(model as Record<string, unknown>);
   const tokJson = readJson<object>(join(dir, RUN_FILES.tokenizer), 'tokenizer');
   const tokenizer = tokenizerFromJson(tokJson, { source: join(dir, RUN_FILES.tokenizer) });

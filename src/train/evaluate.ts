@@ -6,6 +6,7 @@
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
 import { longestDocument, type TokenSplit } from '../data/split.js';
 import type { LanguageModel } from '../models/model.js';
+import { yieldToEventLoop } from './loop.js';
 import { runBatch } from './step.js';
 
 export interface EvalOptions {
@@ -79,7 +80,7 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
         batches++;
       }
       o.onProgress?.(batches, total);
-      await new Promise((res) => setImmediate(res));
+      await yieldToEventLoop();
     }
   } finally {
     model.train(wasTraining);
