@@ -4,7 +4,7 @@
  * the figure to compare models by) and the notebook's mean of per-batch means.
  */
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
-import { longestDocument, type TokenSplit } from '../data/store.js';
+import { bitsPerText, longestDocument, splitTextSize, type TokenSplit } from '../data/store.js';
 import type { LanguageModel } from '../models/model.js';
 import { runBatch } from './step.js';
 
@@ -26,6 +26,13 @@ export interface EvalResult {
   loss: number;
   perplexity: number;
   bitsPerToken: number;
+  /**
+   * Total loss in bits over the UTF-8 bytes (characters) of the text the scored tokens cover:
+   * comparable across tokenizers. Null for a store without text sizes (prepared by slmkit < 0.2)
+   * or when the model's context cut documents short (the loss then covers only part of the text).
+   */
+  bitsPerByte: number | null;
+  bitsPerChar: number | null;
   /** Real target tokens counted. */
   tokens: number;
   /** The notebook's figure: mean over batches of each batch's masked mean. */
@@ -85,10 +92,13 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
     model.train(wasTraining);
   }
   const loss = tokens === 0 ? Number.NaN : sum / tokens;
+  const limit = o.mode === 'packed' ? undefined : o.maxLen ?? documentLimit(model);
+  const whole = documentsLongerThan(split, limit) === 0;
   return {
     loss,
     perplexity: Math.exp(loss),
     bitsPerToken: loss / Math.LN2,
+    ...bitsPerText(sum, whole ? splitTextSize(split) : null),
     tokens,
     batchMeanLoss: batches === 0 ? Number.NaN : batchSum / batches,
     batches,
