@@ -13,7 +13,7 @@ import { DataError } from '../corpus/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RUN_FILES } from '../io/checkpoint.js';
 import { lossChartSvg, MetricsError, parseMetrics, type LossChartOptions, type RunCurves, type XAxis } from '../plot/index.js';
-import { ConfigError } from '../tensor/errors.js';
+import { ConfigError, SlmError } from '../tensor/errors.js';
 import { printJson, say } from './common.js';
 
 /** The plot `slm run` and `slm train` leave in a run folder. */
@@ -81,6 +81,19 @@ export function writeRunPlot(dir: string, o: LossChartOptions = {}): string {
   const out = join(dir, PLOT_FILE);
   writeChart(lossChartSvg([readRunCurves(dir)], o), out);
   return out;
+}
+
+/**
+ * writeRunPlot for the end of a run: a chart that cannot be drawn is a note, never a failed run
+ * (the weights are saved by then). Returns the path, or null with the reason.
+ */
+export function tryWriteRunPlot(dir: string): { path: string | null; note?: string } {
+  try {
+    return { path: writeRunPlot(dir) };
+  } catch (err) {
+    if (!(err instanceof SlmError)) throw err;
+    return { path: null, note: `no loss curve: ${err.message}` };
+  }
 }
 
 interface Opts {

@@ -21,7 +21,7 @@ import { evaluate } from '../train/evaluate.js';
 import { train } from '../train/trainer.js';
 import { corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 import { formatDuration, parseIntOpt, parseNumOpt, printJson, say } from './common.js';
-import { writeRunPlot } from './plot.js';
+import { tryWriteRunPlot } from './plot.js';
 import { endStopIds, promptIds } from '../sample/prompt.js';
 
 /** The corpus that ships with slmkit: 2,292 PubMed abstracts from public-domain NCBI corpora. */
@@ -93,9 +93,9 @@ export function registerRun(program: Command): void {
       const bigramSeconds = (performance.now() - t0) / 1000;
       const bigramLoss = evaluateNgram(bigram, evalSplit).loss;
       const bigramSamples = sample(bigram);
-      const plot = writeRunPlot(o.out);
+      const plot = tryWriteRunPlot(o.out);
       const report = {
-        backend: kernels().name, runDir: o.out, corpus, plot, parameters: model.numParameters(), steps: r.steps, tokens: r.tokens,
+        backend: kernels().name, runDir: o.out, corpus, plot: plot.path, parameters: model.numParameters(), steps: r.steps, tokens: r.tokens,
         seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, trainLoss: r.trainLoss, testLossBefore: before.loss,
         testLoss: r.testLoss, evalDocuments: numDocuments(evalSplit), prompt: o.prompt, samples,
         bigram: { seconds: bigramSeconds, testLoss: bigramLoss, samples: bigramSamples },
@@ -114,6 +114,6 @@ export function registerRun(program: Command): void {
       for (const s of bigramSamples) log(`  ${s}`);
       log(`run saved in ${o.out}; next: slm eval --model ${o.out} --data ${corpus}, slm generate --model ${o.out} --prompt "..."`);
       log(`model: ${join(o.out, 'model.safetensors')}`);
-      log(`loss curve: ${plot} (slm plot ${o.out} --out loss.png for a PNG)`);
+      log(plot.path ? `loss curve: ${plot.path} (slm plot ${o.out} --out loss.png for a PNG)` : `note: ${plot.note}`);
     });
 }

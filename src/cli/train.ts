@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openData } from '../data/open.js';
 import { paddingReport } from '../data/batches.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab } from '../io/run.js';
@@ -22,8 +21,11 @@ import { train, type TrainEvent } from '../train/trainer.js';
 import { NGRAM_FILE } from '../ngram/files.js';
 import { formatDuration, parseBytes, parseIntOpt, parseNumOpt, printJson, Progress, say } from './common.js';
 import { trainNgramRun } from './trainNgram.js';
+import { tryWriteRunPlot } from './plot.js';
+import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
+import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 
-interface Opts {
+interface Opts extends CorpusFlags {
   data?: string;
   model?: string;
   out?: string;
@@ -49,10 +51,10 @@ const allModelTypes = [...modelTypes, 'ngram'].join(', ');
 
 export function registerTrain(program: Command): void {
   const pos = (name: string) => parseIntOpt(name, 1);
-  program
+  corpusOptions(program
     .command('train')
     .description('train a model on prepared data (or a folder with train.txt/test.txt)')
-    .option('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
+    .option('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt'))
     .option('--model <type>', `model type: ${allModelTypes} (ngram is counted, not trained)`)
     .option('--out <dir>', 'run folder for checkpoints, metrics and the tokenizer')
     .option('--resume <dir>', 'continue the run saved in this folder')
@@ -121,11 +123,11 @@ async function runTrain(o: Opts): Promise<void> {
   const dataPath = o.data ?? file.data;
   if (!dataPath) throw new ConfigError('slm train needs --data DIR');
 
-  const data = await openData(dataPath, {
-    onProgress: (split, docs) => { if (process.stderr.isTTY && !o.json) process.stderr.write(`\rpreparing ${split}: ${docs} documents`); },
-  });
-  if (process.stderr.isTTY && !o.json && data.prepared) process.stderr.write('\r\x1b[K');
-  if (data.prepared && !o.json) say(o.json, `data: ${data.prepared.reused ? 'reused' : 'prepared'} ${data.dir}`);
+  const data = await openDataForCli(dataPath, o);
+  if (o.resume) {
+    const path = join(o.resume, RUN_FILES.tokenizer);
+    checkDataFitsRun(data, { tokenizer: tokenizerFromJson(readJson<object>(path, 'tokenizer'), { source: path }), dir: o.resume }, dataPath);
+  }
   modelRaw.vocabSize ??= data.tokenizer.vocabSize;
   if (modelRaw.type === 'ngram') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
   const modelConfig = resolveModelConfig(modelRaw);
@@ -167,6 +169,8 @@ async function runTrain(o: Opts): Promise<void> {
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }
+    const plot = tryWriteRunPlot(outDir);
+    say(o.json, plot.path ? `loss curve: ${plot.path}` : `note: ${plot.note}`);
     if (r.interrupted) process.exitCode = 130;
   } finally {
     progress.stop();
