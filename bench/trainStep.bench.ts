@@ -25,6 +25,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernels, nativeInfo } from '../src/backend/index.js';
+import '../src/backend/native/autoload.js';
 import { paddedBatches, shiftBatch, type Batch } from '../src/data/batches.js';
 import { openData } from '../src/data/open.js';
 import type { TokenSplit } from '../src/data/store.js';

@@ -2,7 +2,9 @@
 export { Tensor, type DType, type Shape, shapeSize } from './tensor/tensor.js';
 export { noGrad, isGradEnabled, liveGraphNodes } from './tensor/autograd.js';
 export { Rng, manualSeed, defaultRng } from './tensor/rng.js';
-export { SlmError, ShapeError, DTypeError, ConfigError, GradError } from './tensor/errors.js';
+export {
+  SlmError, ShapeError, DTypeError, ConfigError, GradError, DataError, CheckpointError, TrainingError, NgramFormatError, errorText, type ErrorCode,
+} from './tensor/errors.js';
 export { kernels, useBackend, availableBackends, registerBackend, type Kernels } from './backend/index.js';
 export * as F from './ops/index.js';
 export * from './nn/index.js';
@@ -10,13 +12,22 @@ export * from './optim/index.js';
 export type { LanguageModel, Decoder } from './models/model.js';
 export { openDecoder, forwardDecoder } from './models/decoder.js';
 export { KVCache, TransformerDecoder } from './models/kvcache.js';
-export { MarkovChain, MarkovChainLowRank, type MarkovConfig, type LowRankConfig } from './models/markov.js';
-export { Transformer, Block, CausalSelfAttention, type TransformerConfig } from './models/transformer.js';
+export { MarkovChain, markovFamily, type MarkovConfig } from './models/markov.js';
+export { MarkovChainLowRank, lowrankFamily, type LowRankConfig } from './models/lowrank.js';
+export { Transformer, Block, CausalSelfAttention, transformerFamily, type TransformerConfig } from './models/transformer.js';
 export * from './tokenizer/index.js';
 export * from './tokenizer/train/index.js';
 export { sampleToken, type SamplingOptions } from './sample/sampling.js';
 export { generateIds, type GenerateOptions, type PromptCut } from './sample/generate.js';
 export { generate, promptIds, endId, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
-export { createModel, resolveModelConfig, countParameters, modelTypes, type ModelConfig, type ModelType } from './models/registry.js';
+export {
+  createModel, resolveModelConfig, resolveAnyConfig, countParameters, describeModel, modelTypes, allModelTypes, families, neuralFamilies,
+  familyOf, neuralFamilyOf, type ModelConfig, type ModelType, type AnyModelConfig, type AnyModelType,
+} from './models/registry.js';
+export {
+  defineFamily, resolveFamilyConfig, linearHeadBytes, type ModelFamily, type NeuralFamily, type CountedFamily, type TrainingHints, type BaseModelConfig,
+} from './models/family.js';
+export { resolveKeys, checkKey, defaultsOf, flagOf, describeSpec, type KeySpec, type KeySpecs, type AnyKeySpec } from './config/keys.js';
 export type { FusedHead } from './models/model.js';
 export * from './ngram/index.js';
+export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';

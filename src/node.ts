@@ -1,7 +1,10 @@
 /**
  * The Node-only part of the API: files, corpora, token stores, training runs and checkpoints.
- * `slmkit` itself (src/index.ts) stays browser-safe; import `slmkit/node` for these.
+ * `slmkit` itself (src/index.ts) stays browser-safe; import `slmkit/node` for these. Importing
+ * this entry also loads the native kernels (backend/native/autoload.ts).
  */
+import './backend/native/autoload.js';
+
 export * from './corpus/index.js';
 export * from './data/index.js';
 export { prepare, type PrepareOptions, type PrepareReport, type SplitStats } from './data/prepare.js';
@@ -12,6 +15,6 @@ export { loadRun, openRun, isNgramRun, type LoadedRun, type LoadedNgramRun } fro
 export { saveNgramModel, loadNgramModel, NGRAM_FILE } from './ngram/files.js';
 export { train, peakRss, TrainingError, type TrainRun, type TrainResult, type TrainEvent } from './train/trainer.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
-export { compareRuns, describeModel, type CompareOptions, type CompareRow } from './train/compare.js';
+export { compareRuns, type CompareOptions, type CompareRow } from './train/compare.js';
 export { resolveTrainConfig, trainDefaults, type TrainConfig } from './train/config.js';
 export { estimateMemory, type MemoryEstimate } from './train/memory.js';

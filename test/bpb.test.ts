@@ -12,7 +12,7 @@ import { encodeBatch } from '../src/data/encodeBatch.js';
 import { loadStore, notebookTokenizer } from '../src/data/open.js';
 import { prepare } from '../src/data/prepare.js';
 import { coveredLength, measureText } from '../src/data/textSize.js';
-import { MarkovChainLowRank } from '../src/models/markov.js';
+import { MarkovChainLowRank } from '../src/models/lowrank.js';
 import { buildNgramModel, evaluateNgram, resolveNgramConfig } from '../src/ngram/index.js';
 import { trainByteLevelBpe, trainCharLevel } from '../src/tokenizer/train/index.js';
 import type { Tokenizer } from '../src/tokenizer/types.js';

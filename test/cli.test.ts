@@ -146,7 +146,13 @@ describe('slm end to end', () => {
     assert.match(r.stderr, /already holds a run[\s\S]*--resume/);
 
     r = slm('train', '--data', store, '--model', 'bigram', '--out', join(work, 'x'));
-    assert.match(r.stderr, /unknown model type "bigram"[\s\S]*markov, lowrank, transformer/);
+    assert.match(r.stderr, /'bigram' is invalid[\s\S]*markov, lowrank, transformer, ngram/);
+    assert.notEqual(r.code, 0);
+    assert.ok(!existsSync(join(work, 'x')), 'a refused config writes nothing');
+    // A bad key for the chosen model is refused before the data is opened (the path does not exist).
+    r = slm('train', '--data', join(work, 'no-such-data'), '--model', 'lowrank', '--heads', '4', '--out', join(work, 'x'));
+    assert.match(r.stderr, /unknown key 'heads' for model type lowrank[\s\S]*known keys: type, vocabSize, embedDim, dropout/);
+    assert.equal(r.code, 1);
 
     r = slm('prepare', '--input', join(work, 'missing.txt'), '--out', join(work, 'y'));
     assert.equal(r.code, 1);
@@ -154,7 +160,7 @@ describe('slm end to end', () => {
 
     r = slm('train', '--data', store, '--model', 'lowrank', '--lr', 'fast', '--out', join(work, 'z'));
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /--lr must be a positive number, got 'fast'/);
+    assert.match(r.stderr, /--lr must be a number > 0, got 'fast'/);
 
     for (const cmd of [['eval', '--model', run], ['compare', run]]) {
       r = slm(...cmd, '--data', store, '--split', 'dev');

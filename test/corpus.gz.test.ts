@@ -70,7 +70,7 @@ describe('gzip corpora', () => {
   test('a .gz that is not gzip, an empty .gz and a truncated small .gz are DataErrors naming the file', async () => {
     const notGz = file('plain-named.txt.gz', 'just text\n');
     await assert.rejects(collect(readDocuments(notGz, { format: 'lines' })),
-      (e: Error) => e instanceof DataError && /plain-named\.txt\.gz is not valid gzip data/.test(e.message) && /rename the file/.test(e.message));
+      (e: Error) => e instanceof DataError && /plain-named\.txt\.gz is not valid gzip data/.test(e.message) && /rename the file/.test((e as DataError).hint ?? ''));
     await assert.rejects(collect(readDocuments(file('empty.txt.gz', ''), { format: 'lines' })), /input file is empty: .*empty\.txt\.gz/);
     const whole = gzipSync('one\ntwo\nthree\n');
     const cut = file('short.csv.gz', whole.subarray(0, whole.length - 6));

@@ -32,7 +32,7 @@ describe('notebook format', () => {
   test('an unclosed quote is an error naming the line', async () => {
     const p = file('open.txt', 'ok\n"never closed\nstill open\n');
     await assert.rejects(collect(readDocuments(p, { format: 'notebook' })), (e: Error) =>
-      e instanceof DataError && /line 2/.test(e.message) && /--format lines/.test(e.message));
+      e instanceof DataError && /line 2/.test(String(e)) && /--format lines/.test(String(e)));
   });
   test('text after a closing quote is an error', async () => {
     const p = file('after.txt', '"quoted" tail\n');

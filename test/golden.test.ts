@@ -21,9 +21,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { availableBackends, useBackend } from '../src/backend/index.js';
-import { MarkovChain, MarkovChainLowRank, type LowRankConfig, type MarkovConfig } from '../src/models/markov.js';
+import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import type { LanguageModel } from '../src/models/model.js';
-import { Transformer, type TransformerConfig } from '../src/models/transformer.js';
 import { maskedCrossEntropy } from '../src/ops/index.js';
 import { AdamW } from '../src/optim/index.js';
 import { Rng } from '../src/tensor/rng.js';
@@ -33,7 +32,7 @@ interface JsonTensor { shape: number[]; data: number[] }
 
 interface Fixture {
   name: string;
-  config: MarkovConfig | LowRankConfig | TransformerConfig;
+  config: ModelConfig;
   optimizer: { type: 'AdamW'; lr: number; betas: [number, number]; eps: number; weightDecay: number };
   batch: { inputs: JsonTensor; input_mask: JsonTensor; targets: JsonTensor; mask: JsonTensor };
   state_dict: Record<string, JsonTensor>;
@@ -55,14 +54,11 @@ function loadFixture(name: string): Fixture {
   return JSON.parse(readFileSync(url, 'utf8')) as Fixture;
 }
 
+/** Through the registry, as slm train builds it (the fixture's config must resolve unchanged). */
 function buildModel(config: Fixture['config']): LanguageModel {
-  const rng = new Rng(0); // the weights are replaced by loadStateDict
-  switch (config.type) {
-    case 'markov': return new MarkovChain(config, rng);
-    case 'lowrank': return new MarkovChainLowRank(config, rng);
-    case 'transformer': return new Transformer(config, rng);
-    default: throw new Error(`unknown model type in fixture: ${(config satisfies never as { type: string }).type}`);
-  }
+  const resolved = resolveModelConfig(config as unknown as Record<string, unknown>);
+  assert.deepEqual(resolved, config, 'the fixture config is complete and valid');
+  return createModel(resolved, new Rng(0)); // the weights are replaced by loadStateDict
 }
 
 const floatTensor = (j: JsonTensor): Tensor => new Tensor(Float32Array.from(j.data), j.shape);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MarkovChainLowRank } from '../src/models/markov.js';
+import { MarkovChainLowRank } from '../src/models/lowrank.js';
 import { Transformer } from '../src/models/transformer.js';
 import type { LanguageModel } from '../src/models/model.js';
 import { maskedCrossEntropy, narrow } from '../src/ops/index.js';

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { decodeSafetensors, safetensorsBytes } from '../src/formats/safetensors.js';
 import { CheckpointError, loadSafetensors, saveSafetensors } from '../src/io/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
@@ -86,7 +87,27 @@ test('damaged files are refused with the reason', () => {
   for (const [name, bytes, re] of cases) {
     const p = join(dir, `${name}.safetensors`);
     writeFileSync(p, bytes);
-    assert.throws(() => loadSafetensors(p), (e: Error) => e instanceof CheckpointError && re.test(e.message) && /hint/.test(e.message), name);
+    assert.throws(() => loadSafetensors(p), (e: Error) => e instanceof CheckpointError && re.test(String(e)) && e.hint !== undefined, name);
+    // The in-memory decoder (the browser's way in) refuses the same bytes for the same reason.
+    assert.throws(() => decodeSafetensors(new Uint8Array(bytes)), (e: Error) => e instanceof CheckpointError && re.test(String(e)), `bytes: ${name}`);
   }
   assert.throws(() => loadSafetensors(join(dir, 'missing.safetensors')), /checkpoint file not found/);
+});
+
+test('bytes in memory decode exactly as the file does, into given tensors without a copy', () => {
+  const w = Tensor.from([[1.5, -2], [3, 4.25]]);
+  const ids = Tensor.int([3, 1, 4]);
+  const bytes = safetensorsBytes({ w, ids }, { step: '9' });
+  const p = join(dir, 'mem.safetensors');
+  saveSafetensors(p, { w, ids }, { step: '9' });
+  assert.deepEqual(bytes, new Uint8Array(readFileSync(p)), 'the same bytes as the file');
+  // An odd byte offset (the file embedded in a larger buffer) must still decode.
+  const shifted = new Uint8Array(bytes.length + 3);
+  shifted.set(bytes, 3);
+  const into = Tensor.zeros([2, 2]);
+  const back = decodeSafetensors(shifted.subarray(3), { w: into });
+  assert.equal(back.tensors.w, into, 'filled in place');
+  assert.deepEqual([...into.data], [1.5, -2, 3, 4.25]);
+  assert.deepEqual([...back.tensors.ids!.data], [3, 1, 4]);
+  assert.equal(back.metadata.step, '9');
 });

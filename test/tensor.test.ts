@@ -20,7 +20,7 @@ import { assertClose } from './helpers/gradcheck.js';
 function throwsWith(fn: () => unknown, type: new (...args: never[]) => Error, ...fragments: string[]): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof type, `expected ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    for (const f of fragments) assert.ok(e.message.includes(f), `message "${e.message}" should mention "${f}"`);
+    for (const f of fragments) assert.ok(String(e).includes(f), `message "${String(e)}" should mention "${f}"`);
     return true;
   });
 }

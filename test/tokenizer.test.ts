@@ -120,7 +120,7 @@ describe('truncation', () => {
   test('maxLength too small for the special tokens, or not an integer, is a ConfigError', () => {
     for (const maxLength of [1, 0, -3, 2.5, NaN]) {
       assert.throws(() => tok.encode('text', { maxLength }), (e: Error) =>
-        e instanceof ConfigError && e.message.includes(`maxLength ${maxLength}`));
+        e instanceof ConfigError && String(e).includes(`maxLength ${maxLength}`));
     }
   });
 });
@@ -141,44 +141,44 @@ describe('errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slm-tok-'));
   test('a vocabulary without [CLS] and [SEP] names both', () => {
     assert.throws(() => tokenizerFromVocabTxt('[PAD]\n[UNK]\nhello\n', { lowercase: true }), (e: Error) =>
-      e instanceof ConfigError && /missing special tokens \[CLS\], \[SEP\]/.test(e.message) && /hint:/.test(e.message));
+      e instanceof ConfigError && /missing special tokens \[CLS\], \[SEP\]/.test(String(e)) && e.hint !== undefined);
   });
   test('an empty vocabulary is an error', () => {
     assert.throws(() => tokenizerFromVocabTxt('', { lowercase: true }), (e: Error) =>
-      e instanceof ConfigError && /is empty/.test(e.message));
+      e instanceof ConfigError && /is empty/.test(String(e)));
   });
   test('a missing file is a DataError naming the path, with a hint', async () => {
     const path = join(dir, 'nope.txt');
     await assert.rejects(loadTokenizer(path, { lowercase: true }), (e: Error) =>
-      e instanceof DataError && e instanceof SlmError && e.message.includes(path) && /hint:/.test(e.message));
+      e instanceof DataError && e instanceof SlmError && String(e).includes(path) && e.hint !== undefined);
   });
   test('an empty file is a DataError', async () => {
     const path = join(dir, 'empty.txt');
     writeFileSync(path, '  \n');
-    await assert.rejects(loadTokenizer(path, { lowercase: true }), (e: Error) => e instanceof DataError && /empty/.test(e.message));
+    await assert.rejects(loadTokenizer(path, { lowercase: true }), (e: Error) => e instanceof DataError && /empty/.test(String(e)));
   });
   test('a folder without tokenizer files is a DataError', async () => {
     const empty = join(dir, 'emptydir');
     mkdirSync(empty);
-    await assert.rejects(loadTokenizer(empty), (e: Error) => e instanceof DataError && e.message.includes(empty));
+    await assert.rejects(loadTokenizer(empty), (e: Error) => e instanceof DataError && String(e).includes(empty));
   });
   test('a vocab.txt without the lowercase switch is a ConfigError', async () => {
     const path = join(dir, 'vocab.txt');
     writeFileSync(path, vocabTxt);
-    await assert.rejects(loadTokenizer(path), (e: Error) => e instanceof ConfigError && /lowercase/.test(e.message));
+    await assert.rejects(loadTokenizer(path), (e: Error) => e instanceof ConfigError && /lowercase/.test(String(e)));
     assert.deepEqual((await loadTokenizer(dir, { lowercase: true })).encode('We').ids, [101, 1195, 102]);
   });
   test('bad tokenizer.json: not JSON, wrong shape, unsupported model, WordPiece without its unk', () => {
-    assert.throws(() => tokenizerFromJson('{ nope'), (e: Error) => e instanceof ConfigError && /not valid JSON/.test(e.message));
-    assert.throws(() => tokenizerFromJson('[]'), (e: Error) => e instanceof ConfigError && /not an object/.test(e.message));
+    assert.throws(() => tokenizerFromJson('{ nope'), (e: Error) => e instanceof ConfigError && /not valid JSON/.test(String(e)));
+    assert.throws(() => tokenizerFromJson('[]'), (e: Error) => e instanceof ConfigError && /not an object/.test(String(e)));
     assert.throws(() => tokenizerFromJson({ model: { type: 'WordLevel', vocab: {} } }), (e: Error) =>
-      e instanceof ConfigError && /"WordLevel" is not supported/.test(e.message));
+      e instanceof ConfigError && /"WordLevel" is not supported/.test(String(e)));
     assert.throws(() => tokenizerFromJson({ model: { type: 'WordPiece', unk_token: '[UNK]', vocab: { a: 0 } } }),
-      (e: Error) => e instanceof ConfigError && /unk_token "\[UNK\]"/.test(e.message));
+      (e: Error) => e instanceof ConfigError && /unk_token "\[UNK\]"/.test(String(e)));
   });
   test('decoding an id outside the vocabulary is a ConfigError naming it', () => {
     assert.throws(() => fromVocab.cased.decode([101, 28996]), (e: Error) =>
-      e instanceof ConfigError && /ids\[1\] = 28996/.test(e.message));
+      e instanceof ConfigError && /ids\[1\] = 28996/.test(String(e)));
     assert.equal(fromVocab.cased.decode([]), '');
   });
   test('saveTokenizer writes a tokenizer.json that loads back to the same tokenizer', async () => {

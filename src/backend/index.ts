@@ -1,22 +1,46 @@
 /**
- * Backend selection. Ops call `kernels()` for the active backend; the reference backend is always
- * there. In Node, the native backend (the C++ addon) loads when this module is imported and becomes
- * the active one, unless SLM_BACKEND=reference; SLM_BACKEND=native without a usable addon is a
- * ConfigError. `useBackend` switches explicitly (tests run the same suite on each available backend).
- * The Node-only loading lives in ./native/ and is imported dynamically, so this file stays
- * browser-safe.
+ * Backend selection. Ops call `kernels()` for the active backend; the reference backend (pure
+ * TypeScript) is always there. This module is browser-safe and loads nothing: in Node, the entry
+ * points (`slmkit` under Node's `node` export condition, `slmkit/node`, the `slm` command) import
+ * backend/native/autoload.ts, which loads the C++ addon, registers it and makes it the active
+ * backend unless SLM_BACKEND=reference. `useBackend` switches explicitly (tests run the same suite
+ * on each available backend).
  */
 import { ConfigError } from '../tensor/errors.js';
 import type { Kernels } from './kernels.js';
-import type { NativeInfo, NativeLoad } from './native/addon.js';
 import { referenceKernels } from './reference/index.js';
+
+/** How the native addon was built, for `slm info` (filled in by the Node loader). */
+export interface BackendInfo {
+  /** Absolute path of the loaded .node file. */
+  path: string;
+  /** Threads the kernels use (hardware threads, or SLM_THREADS). */
+  threads: number;
+  /** Vector width compiled in: 512 (AVX-512), 256 (AVX2), 0 (scalar). */
+  vectorBits: number;
+  /** 'avx512' | 'avx2' | 'scalar'. */
+  vectorWidth: string;
+  compiler: string;
+  flags: string;
+  /** sgemm blocking parameters. */
+  sgemm: string;
+  /** Kernels the addon does not provide, served by the reference backend instead. */
+  fallbacks: string[];
+}
 
 const registry = new Map<string, Kernels>([['reference', referenceKernels]]);
 let active: Kernels = referenceKernels;
-let native: NativeInfo | null = null;
+let native: BackendInfo | null = null;
+/** A one-line notice to print when kernels are first used (the addon could not be loaded). */
+let notice: (() => void) | null = null;
 
 /** The kernels every op calls. */
 export function kernels(): Kernels {
+  if (notice !== null) {
+    const say = notice;
+    notice = null;
+    say();
+  }
   return active;
 }
 
@@ -42,41 +66,18 @@ export function useBackend(name: string): string {
 }
 
 /** How the native addon was built (threads, vector width, flags), or null when it is not loaded. */
-export function nativeInfo(): NativeInfo | null {
+export function nativeInfo(): BackendInfo | null {
   return native;
 }
 
-/** Loads the addon when running in Node; picks the active backend from SLM_BACKEND. */
-async function loadDefaultBackend(): Promise<void> {
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode) return;
-  const wanted = process.env.SLM_BACKEND;
-  if (wanted !== undefined && wanted !== '' && wanted !== 'reference' && wanted !== 'native') {
-    throw new ConfigError(`SLM_BACKEND='${wanted}' is not a backend`, 'use SLM_BACKEND=native or SLM_BACKEND=reference');
-  }
-  let res: NativeLoad;
-  try {
-    const { loadNativeAddon } = await import('./native/addon.js');
-    res = loadNativeAddon();
-  } catch (e) {
-    res = { ok: false, reason: (e as Error).message };
-  }
-  if (res.ok) {
-    native = res.info;
-    registerBackend(res.kernels);
-    if (wanted !== 'reference') active = res.kernels;
-    return;
-  }
-  if (wanted === 'native') {
-    throw new ConfigError(`SLM_BACKEND=native but the native addon is not available: ${res.reason}`,
-      'build it with `npm install` (or `npx node-gyp rebuild`), or unset SLM_BACKEND');
-  }
-  if (wanted !== 'reference') {
-    process.stderr.write(`slmkit: native addon not available (${res.reason}); using the reference backend\n`);
-  }
+/** For the Node loader: records the addon's build info. */
+export function setNativeInfo(info: BackendInfo): void {
+  native = info;
 }
 
-await loadDefaultBackend();
+/** For the Node loader: a notice shown once, when kernels are first used (never at import time). */
+export function setBackendNotice(say: (() => void) | null): void {
+  notice = say;
+}
 
 export type { Kernels } from './kernels.js';
-export type { NativeInfo } from './native/addon.js';

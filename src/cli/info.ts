@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import os from 'node:os';
 import { availableBackends, kernels, nativeInfo } from '../backend/index.js';
-import type { NativeInfo } from '../backend/native/addon.js';
+import type { BackendInfo } from '../backend/index.js';
 import { packageVersion } from './version.js';
 
 export interface Info {
@@ -14,7 +14,7 @@ export interface Info {
   cpus: number;
   totalMemoryGiB: number;
   /** The native addon's build, or null when it is not loaded. */
-  native: NativeInfo | null;
+  native: BackendInfo | null;
 }
 
 export function collectInfo(): Info {

@@ -5,6 +5,7 @@
  * and exit 1; anything else is a bug and prints its stack.
  */
 import { Command } from 'commander';
+import '../backend/native/autoload.js';
 import { SlmError } from '../tensor/errors.js';
 import { registerCompare } from './compare.js';
 import { registerEval } from './eval.js';
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     if (err instanceof SlmError) {
-      process.stderr.write(`slm: ${err.message}\n`);
+      process.stderr.write(`slm: ${err.describe()}\n`);
       process.exitCode = 1;
       return;
     }

@@ -7,11 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { paddingReport } from '../data/batches.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab } from '../io/run.js';
-import { countParameters, createModel, modelTypes, resolveModelConfig, type ModelType } from '../models/registry.js';
+import { resolveFamilyConfig } from '../models/family.js';
+import { allModelTypes, countParameters, createModel, families, familyOf, resolveModelConfig, type ModelType } from '../models/registry.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { withoutRandomInit } from '../tensor/tensor.js';
@@ -19,7 +20,8 @@ import { resolveTrainConfig } from '../train/config.js';
 import { formatBytes } from '../train/memory.js';
 import { train, type TrainEvent } from '../train/trainer.js';
 import { NGRAM_FILE } from '../ngram/files.js';
-import { formatDuration, parseBytes, parseIntOpt, parseNumOpt, printJson, Progress, say } from './common.js';
+import { formatDuration, parseNumOpt, printJson, Progress, say } from './common.js';
+import { addModelOptions, addTrainOptions, type FlagTarget } from './flags.js';
 import { trainNgramRun } from './trainNgram.js';
 import { tryWriteRunPlot } from './plot.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
@@ -31,61 +33,31 @@ interface Opts extends CorpusFlags {
   out?: string;
   resume?: string;
   config?: string;
+  minutes?: number;
   json?: boolean;
   [key: string]: unknown;
 }
 
-/** CLI flag → [section, key] in the config. */
-const flagKeys: Record<string, ['model' | 'train', string]> = {
-  epochs: ['train', 'epochs'], batchSize: ['train', 'batchSize'], lr: ['train', 'lr'], maxSteps: ['train', 'maxSteps'],
-  seed: ['train', 'seed'], saveEvery: ['train', 'saveEvery'], memoryBudget: ['train', 'memoryBudget'], shuffle: ['train', 'shuffle'],
-  batching: ['train', 'batching'], blockSize: ['train', 'blockSize'], gradClip: ['train', 'gradClip'],
-  warmupSteps: ['train', 'warmupSteps'], schedule: ['train', 'schedule'], weightDecay: ['train', 'weightDecay'],
-  logEvery: ['train', 'logEvery'],
-  embedDim: ['model', 'embedDim'], dropout: ['model', 'dropout'], heads: ['model', 'heads'], layers: ['model', 'layers'],
-  maxLen: ['model', 'maxLen'], variant: ['model', 'variant'], tieWeights: ['model', 'tieWeights'],
-  order: ['model', 'order'], smoothing: ['model', 'smoothing'], k: ['model', 'k'],
-};
-
-const allModelTypes = [...modelTypes, 'ngram'].join(', ');
+let flagTargets: FlagTarget[] = [];
 
 export function registerTrain(program: Command): void {
-  const pos = (name: string) => parseIntOpt(name, 1);
-  corpusOptions(program
+  const cmd = program
     .command('train')
-    .description('train a model on prepared data (or a folder with train.txt/test.txt)')
-    .option('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt'))
-    .option('--model <type>', `model type: ${allModelTypes} (ngram is counted, not trained)`)
+    .description('train a model on prepared data (or a folder with train.txt/test.txt); --model ngram counts instead')
+    .option('--data <dir>', 'a store from slm prepare, or a folder with train.txt and test.txt')
+    .addOption(new Option('--model <type>', `model type: ${familyHelp()}`).choices(allModelTypes))
     .option('--out <dir>', 'run folder for checkpoints, metrics and the tokenizer')
     .option('--resume <dir>', 'continue the run saved in this folder')
-    .option('--config <file>', 'JSON file {"model": {...}, "train": {...}}; flags override it')
-    .option('--epochs <n>', 'passes over the training split (default 2)', pos('--epochs'))
-    .option('--batch-size <n>', 'documents per batch (default 128; transformer 64)', pos('--batch-size'))
-    .option('--lr <x>', 'AdamW learning rate (default: markov 0.1, lowrank 0.001, transformer 0.002)', parseNumOpt('--lr', (n) => n > 0, 'a positive number'))
-    .option('--weight-decay <x>', 'AdamW weight decay (default 0.01)', parseNumOpt('--weight-decay', (n) => n >= 0, '≥ 0'))
-    .option('--max-steps <n>', 'stop after this many steps', pos('--max-steps'))
-    .option('--seed <n>', 'seed for init, dropout and shuffling (default 42)', parseIntOpt('--seed'))
-    .option('--shuffle', 'shuffle documents each epoch (the notebook does not)')
-    .option('--batching <mode>', 'padded (the notebook) or packed')
-    .option('--block-size <n>', 'tokens per packed row (default 512)', pos('--block-size'))
-    .option('--embed-dim <n>', 'embedding width (lowrank 256, transformer 128)', pos('--embed-dim'))
-    .option('--dropout <p>', 'dropout probability', parseNumOpt('--dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))
-    .option('--heads <n>', 'transformer attention heads (4)', pos('--heads'))
-    .option('--layers <n>', 'transformer blocks (6)', pos('--layers'))
-    .option('--max-len <n>', 'transformer context length (512)', pos('--max-len'))
-    .option('--variant <v>', 'transformer blocks: post-ln (workshop) or pre-ln (GPT-2)')
-    .option('--tie-weights', 'share the token embedding with the output layer (pre-ln)')
-    .option('--order <n>', 'ngram: N, the next token from the previous N-1 (1 to 10; default 3)', pos('--order'))
-    .option('--smoothing <s>', 'ngram: mle, addk or kn (interpolated modified Kneser-Ney, the default)')
-    .option('--k <x>', 'ngram: the k of add-k (default 1)', parseNumOpt('--k', (n) => n > 0, 'a positive number'))
-    .option('--grad-clip <x>', 'clip the global gradient norm', parseNumOpt('--grad-clip', (n) => n > 0, 'a positive number'))
-    .option('--warmup-steps <n>', 'linear warmup steps', parseIntOpt('--warmup-steps'))
-    .option('--schedule <s>', 'constant or cosine')
-    .option('--log-every <n>', 'print the training loss every n steps (20)', pos('--log-every'))
-    .option('--save-every <n>', 'checkpoint every n steps (besides each epoch end)', pos('--save-every'))
-    .option('--memory-budget <bytes>', 'activation memory per micro-batch, e.g. 512m, 2g (default 1g)', parseBytes)
-    .option('--json', 'print one final JSON object')
-    .action(async (o: Opts) => runTrain(o));
+    .option('--config <file>', 'JSON file {"model": {...}, "train": {...}, "data": "..."}; flags override it')
+    .option('--minutes <m>', 'stop after this much training time (sets maxSeconds)', parseNumOpt('--minutes', (n) => n > 0, 'a positive number'))
+    .option('--json', 'print one final JSON object');
+  corpusOptions(cmd);
+  flagTargets = [...addModelOptions(cmd), ...addTrainOptions(cmd)];
+  cmd.action(async (o: Opts) => runTrain(o));
+}
+
+function familyHelp(): string {
+  return families.map((f) => `${f.type} (${f.title})`).join('; ');
 }
 
 async function runTrain(o: Opts): Promise<void> {
@@ -114,14 +86,20 @@ async function runTrain(o: Opts): Promise<void> {
     if (o.resume && modelRaw.type !== o.model) throw new ConfigError(`--model ${o.model} differs from the run's ${String(modelRaw.type)}`);
     modelRaw.type = o.model;
   }
-  for (const [flag, [section, key]] of Object.entries(flagKeys)) {
-    if (o[flag] === undefined) continue;
-    if (o.resume && section === 'model') throw new ConfigError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change when resuming`);
-    (section === 'model' ? modelRaw : trainRaw)[key] = o[flag];
+  for (const t of flagTargets) {
+    if (o[t.attr] === undefined) continue;
+    if (o.resume && t.section === 'model') throw new ConfigError(`${t.flag} cannot change when resuming`, 'the model is rebuilt from the run\'s config.json');
+    (t.section === 'model' ? modelRaw : trainRaw)[t.key] = o[t.attr];
   }
-  if (modelRaw.type === undefined) throw new ConfigError('slm train needs --model', `one of: ${allModelTypes}`);
+  if (o.minutes !== undefined) trainRaw.maxSeconds = o.minutes * 60;
+  if (modelRaw.type === undefined) throw new ConfigError('slm train needs --model', `one of: ${allModelTypes.join(', ')}`);
   const dataPath = o.data ?? file.data;
   if (!dataPath) throw new ConfigError('slm train needs --data DIR');
+  // Every key is checked before any data is opened (and possibly tokenized) or anything written;
+  // the vocabulary size comes from the data, so a stand-in fills it for this first check.
+  const family = familyOf(modelRaw.type);
+  resolveFamilyConfig(family, { vocabSize: 1, ...modelRaw });
+  if (family.kind === 'neural') resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
 
   const data = await openDataForCli(dataPath, o);
   if (o.resume) {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
+import { SlmError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { CheckpointError, loadSafetensors, saveSafetensors } from './safetensors.js';
@@ -54,7 +55,7 @@ export function loadModelWeights(dir: string, model: Module): number {
   try {
     model.loadStateDict(tensors);
   } catch (err) {
-    throw new CheckpointError(`${path} does not fit the model in ${RUN_FILES.config}: ${(err as Error).message}`);
+    throw new CheckpointError(`${path} does not fit the model in ${RUN_FILES.config}: ${(err as Error).message}`, err instanceof SlmError ? err.hint : undefined);
   }
   return Number(metadata.step ?? 0);
 }

@@ -1,14 +1,15 @@
 /**
- * The notebook's models. `MarkovChain`: a V × V table of transition logits, one row per previous
- * token, initialised N(0,1) − 10 (most transitions start improbable). `MarkovChainLowRank`:
- * Embedding(V, d) → Dropout(p) → Linear(d, V, no bias) with the Linear weight shifted by −10.
- * Parameter names match the notebook's PyTorch modules (`t_logits.weight`, `t_logits.0.weight`,
- * `t_logits.2.weight`), so state dicts move between the two unchanged.
+ * The notebook's full-rank Markov chain: a V × V table of transition logits, one row per previous
+ * token, initialised N(0,1) − 10 (most transitions start improbable). Its parameter is named as in
+ * the notebook's PyTorch module (`t_logits.weight`), so state dicts move between the two unchanged.
+ * The table's gradient is row-sparse (a batch touches a few thousand of its V rows), so training
+ * never holds a dense V × V gradient.
  */
-import { Dropout, Embedding, Linear, Sequential } from '../nn/layers.js';
+import { Embedding } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { defineFamily } from './family.js';
 import type { FusedHead, LanguageModel } from './model.js';
 
 export interface MarkovConfig {
@@ -18,6 +19,7 @@ export interface MarkovConfig {
 }
 
 export class MarkovChain extends Module implements LanguageModel {
+  readonly typeName = 'MarkovChain';
   readonly contextSize = 1;
   readonly tLogits: Embedding; // weight (V, V)
   constructor(readonly config: MarkovConfig, rng: Rng = defaultRng()) {
@@ -25,7 +27,6 @@ export class MarkovChain extends Module implements LanguageModel {
     this.tLogits = this.child('t_logits', new Embedding(config.vocabSize, config.vocabSize, rng));
     const w = this.tLogits.weight.f32();
     for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
-    // A batch touches a few thousand of the V rows: keep the gradient row-sparse (no V × V buffer).
     this.tLogits.weight.sparseGrad = true;
   }
 
@@ -38,33 +39,19 @@ export class MarkovChain extends Module implements LanguageModel {
   }
 }
 
-export interface LowRankConfig {
-  type: 'lowrank';
-  vocabSize: number;
-  /** Width d of the bottleneck (the notebook uses 256). */
-  embedDim: number;
-  /** Dropout on the embedding (the notebook uses 0.1). */
-  dropout: number;
-}
-
-export class MarkovChainLowRank extends Module implements LanguageModel {
-  readonly contextSize = 1;
-  readonly tLogits: Sequential;
-  constructor(readonly config: LowRankConfig, rng: Rng = defaultRng()) {
-    super();
-    const emb = new Embedding(config.vocabSize, config.embedDim, rng);
-    const out = new Linear(config.embedDim, config.vocabSize, { bias: false, rng });
-    const w = out.weight.f32();
-    for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
-    this.tLogits = this.child('t_logits', new Sequential(emb, new Dropout(config.dropout, rng.fork('dropout')), out));
-  }
-
-  forward(ids: Tensor): Tensor {
-    return this.tLogits.forward(ids); // (B,T,d) → (B,T,V)
-  }
-
-  fusedHead(): FusedHead {
-    const [emb, drop, out] = this.tLogits.layers as [Embedding, Dropout, Linear];
-    return { kind: 'linear', hidden: (ids) => drop.forward(emb.forward(ids)), weight: out.weight, bias: null };
-  }
-}
+export const markovFamily = defineFamily<MarkovConfig>({
+  kind: 'neural',
+  type: 'markov',
+  title: "the notebook's full-rank Markov chain: a V × V table of next-token logits",
+  keys: {},
+  tiny: {},
+  describe: () => 'markov',
+  create: (c, rng) => new MarkovChain(c, rng),
+  countParameters: (c) => c.vocabSize * c.vocabSize,
+  activationBytesPerRow: (_c, T) => 3 * T * 4, // ids, targets, selected rows
+  // One gradient row per distinct input token: `distinctRows` when counted (about 4,500 in a
+  // PubMed batch of 128 documents), else the bound min(V, tokens).
+  headBytes: (c, batchTokens, distinctRows) => Math.min(c.vocabSize, batchTokens, distinctRows?.() ?? Infinity) * c.vocabSize * 4,
+  gradientBytes: () => 0, // row-sparse: counted in headBytes
+  training: { lr: 0.1 }, // the notebook's
+});

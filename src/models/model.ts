@@ -14,6 +14,11 @@ import type { Tensor } from '../tensor/tensor.js';
 export type FusedHead =
   | {
     kind: 'linear';
+    /**
+     * Each position's hidden vector depends on that position's token alone (the low-rank chain):
+     * training then computes hidden vectors for the real positions only, as one (1,N) row.
+     */
+    positionwise: boolean;
     /** ids (B,T), mask (B,T) → hidden (B,T,C) before the output layer. */
     hidden(ids: Tensor, mask: Tensor | null): Tensor;
     /** (V,C) output weight. */

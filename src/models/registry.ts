@@ -1,100 +1,69 @@
 /**
- * Model configurations and the registry that builds a model from one. Every model type has its
- * defaults in one block (the notebook's and the workshop's settings); `resolveModelConfig` fills
- * them in and rejects unknown keys and wrong types, so a typo never silently trains the default.
+ * The registry: the list of model families (one descriptor per family file, models/family.ts).
+ * Configuration types, the list of `--model` types, building, parameter counts, memory estimates
+ * and descriptions all derive from it, so adding a family is one new file plus one line here.
  */
+import { ngramFamily, type NgramConfig } from '../ngram/config.js';
 import { ConfigError } from '../tensor/errors.js';
-import type { Rng } from '../tensor/rng.js';
-import { MarkovChain, MarkovChainLowRank, type LowRankConfig, type MarkovConfig } from './markov.js';
+import { defaultRng, type Rng } from '../tensor/rng.js';
+import { resolveFamilyConfig, type ConfigOf, type ModelFamily, type NeuralFamily } from './family.js';
+import { lowrankFamily } from './lowrank.js';
+import { markovFamily } from './markov.js';
 import type { LanguageModel } from './model.js';
-import { Transformer, type TransformerConfig } from './transformer.js';
+import { transformerFamily } from './transformer.js';
 
-export type ModelConfig = MarkovConfig | LowRankConfig | TransformerConfig;
+/** Families trained by gradient descent, in the notebook's historical order. */
+export const neuralFamilies = [markovFamily, lowrankFamily, transformerFamily] as const;
+/** Every family: the neural ones, then those built by counting. */
+export const families: readonly ModelFamily[] = [...neuralFamilies, ngramFamily] as unknown as readonly ModelFamily[];
+
+/** A neural model's configuration (what createModel builds and the trainer trains). */
+export type ModelConfig = ConfigOf<(typeof neuralFamilies)[number]>;
 export type ModelType = ModelConfig['type'];
-export const modelTypes: readonly ModelType[] = ['markov', 'lowrank', 'transformer'];
+/** Any model's configuration, counted ones included. */
+export type AnyModelConfig = ModelConfig | NgramConfig;
+export type AnyModelType = AnyModelConfig['type'];
 
-/** Defaults per type, without vocabSize (that comes from the tokenizer). */
-export const modelDefaults = {
-  markov: {},
-  lowrank: {
-    embedDim: 256, // the notebook's embedding_dim
-    dropout: 0.1, // the notebook's Dropout(0.1)
-  },
-  transformer: {
-    embedDim: 128, // workshop: embed 128
-    heads: 4, // workshop: 4 heads
-    layers: 6, // workshop: 6 blocks
-    maxLen: 512, // workshop: max 512 tokens (the tokenizer's truncation)
-    dropout: 0.2, // workshop: dropout 0.2
-    variant: 'post-ln', // workshop: post-LayerNorm blocks
-    tieWeights: false, // GPT-2 ties; the workshop does not
-  },
-} as const;
+export const modelTypes: readonly ModelType[] = neuralFamilies.map((f) => f.type);
+export const allModelTypes: readonly AnyModelType[] = families.map((f) => f.type as AnyModelType);
 
-/** Completes and checks a (partial) model configuration. */
+/** The family of a model type (any kind); a ConfigError naming every type otherwise. */
+export function familyOf(type: unknown): ModelFamily {
+  const f = families.find((x) => x.type === type);
+  if (!f) throw new ConfigError(`unknown model type ${JSON.stringify(type)}`, `choose one of: ${allModelTypes.join(', ')}`);
+  return f;
+}
+
+/** The family of a neural model type; a counted type is refused with a pointer to counting. */
+export function neuralFamilyOf(type: unknown): NeuralFamily {
+  const f = familyOf(type);
+  if (f.kind !== 'neural') {
+    throw new ConfigError(`model type ${f.type} is counted, not trained by gradient descent`, `count it with slm train --model ${f.type}, or open it with openRun`);
+  }
+  return f;
+}
+
+/** Completes and checks a (partial) configuration of any model type. */
+export function resolveAnyConfig(raw: Record<string, unknown>): AnyModelConfig {
+  return resolveFamilyConfig(familyOf(raw.type), raw) as AnyModelConfig;
+}
+
+/** Completes and checks a (partial) neural model configuration. */
 export function resolveModelConfig(raw: Record<string, unknown>): ModelConfig {
-  const type = raw.type;
-  if (typeof type !== 'string' || !(modelTypes as readonly string[]).includes(type)) {
-    throw new ConfigError(`unknown model type ${JSON.stringify(type)}`, `choose one of: ${modelTypes.join(', ')}`);
-  }
-  const defaults = modelDefaults[type as ModelType] as Record<string, unknown>;
-  const allowed = new Set(['type', 'vocabSize', ...Object.keys(defaults)]);
-  for (const k of Object.keys(raw)) {
-    if (!allowed.has(k)) throw new ConfigError(`unknown key '${k}' for model type ${type}`, `known keys: ${[...allowed].join(', ')}`);
-  }
-  const cfg: Record<string, unknown> = { ...defaults, ...raw };
-  for (const [k, v] of Object.entries(cfg)) {
-    if (v === undefined) continue;
-    const want = k === 'type' ? 'string' : typeof (defaults[k] ?? 0);
-    if (typeof v !== want) throw new ConfigError(`model key '${k}' must be a ${want}, got ${JSON.stringify(v)}`);
-  }
-  const intKeys = ['vocabSize', 'embedDim', 'heads', 'layers', 'maxLen'];
-  for (const k of intKeys) {
-    if (k in cfg && !(Number.isInteger(cfg[k]) && (cfg[k] as number) > 0)) {
-      throw new ConfigError(`model key '${k}' must be a positive integer, got ${JSON.stringify(cfg[k])}`);
-    }
-  }
-  if (!('vocabSize' in cfg)) throw new ConfigError('model config lacks vocabSize', 'it comes from the tokenizer');
-  if ('dropout' in cfg && !((cfg.dropout as number) >= 0 && (cfg.dropout as number) < 1)) {
-    throw new ConfigError(`dropout must be in [0, 1), got ${cfg.dropout}`);
-  }
-  if (type === 'transformer') {
-    if (cfg.variant !== 'post-ln' && cfg.variant !== 'pre-ln') throw new ConfigError(`variant must be post-ln or pre-ln, got ${JSON.stringify(cfg.variant)}`);
-    if ((cfg.embedDim as number) % (cfg.heads as number) !== 0) {
-      throw new ConfigError(`embedDim ${cfg.embedDim} is not divisible by heads ${cfg.heads}`);
-    }
-  }
-  return cfg as unknown as ModelConfig;
+  return resolveFamilyConfig(neuralFamilyOf(raw.type), raw) as ModelConfig;
 }
 
 /** Builds a freshly initialised model. */
-export function createModel(config: ModelConfig, rng?: Rng): LanguageModel {
-  switch (config.type) {
-    case 'markov':
-      return new MarkovChain(config, rng);
-    case 'lowrank':
-      return new MarkovChainLowRank(config, rng);
-    case 'transformer':
-      return new Transformer(config, rng);
-    default:
-      throw new ConfigError(`unknown model type '${(config satisfies never as { type: string }).type}'`);
-  }
+export function createModel(config: ModelConfig, rng: Rng = defaultRng()): LanguageModel {
+  return neuralFamilyOf(config.type).create(config, rng);
 }
 
-/** Parameter count without allocating the model (the Markov table alone is 3.4 GB at V = 28,996). */
+/** Parameter count without allocating the model. */
 export function countParameters(c: ModelConfig): number {
-  switch (c.type) {
-    case 'markov':
-      return c.vocabSize * c.vocabSize;
-    case 'lowrank':
-      return 2 * c.vocabSize * c.embedDim;
-    case 'transformer': {
-      const C = c.embedDim;
-      const block = 4 * (C * C + C) + 2 * 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
-      const head = c.tieWeights ? 0 : C * c.vocabSize + c.vocabSize;
-      return c.vocabSize * C + c.maxLen * C + c.layers * block + (c.variant === 'pre-ln' ? 2 * C : 0) + head;
-    }
-    default:
-      throw new ConfigError(`unknown model type '${(c satisfies never as { type: string }).type}'`);
-  }
+  return neuralFamilyOf(c.type).countParameters(c);
+}
+
+/** Short description for tables: "lowrank d256", "ngram 3 kn". */
+export function describeModel(c: AnyModelConfig): string {
+  return familyOf(c.type).describe(c);
 }

@@ -16,6 +16,7 @@ import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type KVCache, type LayerKV, TransformerDecoder } from './kvcache.js';
+import { defineFamily, linearHeadBytes } from './family.js';
 import type { Decoder, FusedHead, LanguageModel } from './model.js';
 
 export interface TransformerConfig {
@@ -38,6 +39,7 @@ export interface TransformerConfig {
 }
 
 export class CausalSelfAttention extends Module {
+  readonly typeName = 'CausalSelfAttention';
   readonly query: Linear;
   readonly key: Linear;
   readonly value: Linear;
@@ -62,6 +64,7 @@ export class CausalSelfAttention extends Module {
 }
 
 export class Block extends Module {
+  readonly typeName = 'Block';
   readonly attn: CausalSelfAttention;
   readonly ln1: LayerNorm;
   readonly ff: Sequential;
@@ -90,6 +93,7 @@ export class Block extends Module {
 }
 
 export class Transformer extends Module implements LanguageModel {
+  readonly typeName = 'Transformer';
   readonly tokEmb: Embedding;
   readonly posEmb: Embedding;
   readonly drop: Dropout;
@@ -136,7 +140,7 @@ export class Transformer extends Module implements LanguageModel {
 
   fusedHead(): FusedHead {
     return {
-      kind: 'linear', hidden: (ids, mask) => this.hidden(ids, mask),
+      kind: 'linear', positionwise: false, hidden: (ids, mask) => this.hidden(ids, mask),
       weight: this.head ? this.head.weight : this.tokEmb.weight, bias: this.head ? this.head.bias : null,
     };
   }
@@ -163,3 +167,41 @@ export class Transformer extends Module implements LanguageModel {
     return x;
   }
 }
+
+export const transformerFamily = defineFamily<TransformerConfig>({
+  kind: 'neural',
+  type: 'transformer',
+  title: "a decoder-only transformer: the workshop's post-LN blocks, or GPT-2's pre-LN",
+  keys: {
+    embedDim: { kind: 'int', min: 1, default: 128, doc: 'embedding width C (workshop: 128)' },
+    heads: { kind: 'int', min: 1, default: 4, doc: 'attention heads H; C must divide by H (workshop: 4)' },
+    layers: { kind: 'int', min: 1, default: 6, doc: 'transformer blocks (workshop: 6)' },
+    maxLen: { kind: 'int', min: 1, default: 512, doc: "context length: positions the position embedding covers (workshop: 512, the tokenizer's truncation)" },
+    dropout: { kind: 'number', min: 0, below: 1, default: 0.2, doc: 'dropout on embeddings and residual branches (workshop: 0.2)' },
+    variant: { kind: 'choice', choices: ['post-ln', 'pre-ln'], default: 'post-ln', doc: 'post-ln (the workshop) or pre-ln (GPT-2) blocks' },
+    tieWeights: { kind: 'bool', default: false, doc: 'share the token embedding with the output layer (GPT-2 does; pre-ln only)' },
+  },
+  check(c) {
+    if (c.embedDim % c.heads !== 0) throw new ConfigError(`embedDim ${c.embedDim} is not divisible by heads ${c.heads}`, 'choose heads that divide the width, e.g. 4 for 128');
+    if (c.tieWeights && c.variant !== 'pre-ln') throw new ConfigError('tieWeights needs variant pre-ln', 'add --variant pre-ln, or leave the weights untied');
+  },
+  tiny: { embedDim: 8, heads: 2, layers: 2, maxLen: 16 },
+  describe: (c) => `transformer ${c.variant} ${c.layers}×${c.embedDim}${c.tieWeights ? ' tied' : ''}`,
+  create: (c, rng) => new Transformer(c, rng),
+  countParameters(c) {
+    const C = c.embedDim;
+    const block = 4 * (C * C + C) + 2 * 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
+    const head = c.tieWeights ? 0 : C * c.vocabSize + c.vocabSize;
+    return c.vocabSize * C + c.maxLen * C + c.layers * block + (c.variant === 'pre-ln' ? 2 * C : 0) + head;
+  },
+  activationBytesPerRow(c, T) {
+    const C = c.embedDim;
+    // per block: q,k,v,attn out, proj, 2 residual sums, 2 LN outputs (9 C) + MLP 4C×2 + output C,
+    // each with a gradient; attention probabilities (H,T,T) kept for backward (their gradient is
+    // never materialised: the kernels work row by row).
+    const perBlock = 2 * T * (18 * C) * 4 + c.heads * T * T * 4;
+    return c.layers * perBlock + 6 * T * C * 4;
+  },
+  headBytes: (c, batchTokens) => linearHeadBytes(c.vocabSize, c.embedDim, batchTokens),
+  training: { lr: 0.002, batchSize: 64 }, // the workshop's
+});

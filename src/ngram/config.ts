@@ -1,9 +1,10 @@
 /**
- * The n-gram model's configuration: order, estimator and its one knob, with every default in one
- * block and a resolver that rejects unknown keys and wrong types (as models/registry.ts does for
- * the neural models), so a typo never silently counts the default.
+ * The n-gram model family: its configuration keys (order, estimator and its one knob) declared once
+ * like every model family's (models/family.ts), so config.json, `--order`/`--smoothing`/`--k` and
+ * their checks come from one table. The model is counted, not trained: the family is `counted`.
  */
-import { ConfigError } from '../tensor/errors.js';
+import { defaultsOf } from '../config/keys.js';
+import { defineFamily, resolveFamilyConfig } from '../models/family.js';
 
 /** How probabilities are estimated from the counts. */
 export type Smoothing = 'mle' | 'addk' | 'kn';
@@ -23,32 +24,32 @@ export interface NgramConfig {
 
 export const MAX_ORDER = 10;
 
-export const ngramDefaults = {
-  order: 3, // a trigram: the classic count model, and it fits PubMed's 8M tokens well
-  smoothing: 'kn', // interpolated modified Kneser-Ney, KenLM's default: never a zero probability
-  k: 1, // add-one (Laplace), the textbook's add-k; smaller k (0.01) is far better on a 29k vocabulary
-} as const;
+export const ngramFamily = defineFamily<NgramConfig>({
+  kind: 'counted',
+  type: 'ngram',
+  title: 'a count-based n-gram model (Kneser-Ney by default), counted in one pass, no gradients',
+  keys: {
+    order: {
+      kind: 'int', min: 1, max: MAX_ORDER, default: 3, hint: '2 is a bigram, 3 a trigram',
+      doc: 'N: the next token from the previous N − 1 (a trigram by default: the classic count model)',
+    },
+    smoothing: {
+      kind: 'choice', choices: smoothings, default: 'kn',
+      doc: "mle, addk, or kn: interpolated modified Kneser-Ney, KenLM's default, never a zero probability",
+    },
+    k: {
+      kind: 'number', greaterThan: 0, default: 1, hint: 'k = 0 is plain maximum likelihood: use --smoothing mle',
+      doc: "the k of add-k (1 is Laplace's add-one; 0.01 is far better on a 29k vocabulary)",
+    },
+  },
+  tiny: { order: 2 },
+  describe: (c) => `ngram ${c.order} ${c.smoothing}${c.smoothing === 'addk' ? ` k=${c.k}` : ''}`,
+});
+
+/** The defaults of the keys, as a plain object. */
+export const ngramDefaults = defaultsOf(ngramFamily.keys) as Omit<NgramConfig, 'type' | 'vocabSize'>;
 
 /** Completes and checks a (partial) n-gram configuration. */
 export function resolveNgramConfig(raw: Record<string, unknown>): NgramConfig {
-  if (raw.type !== 'ngram') throw new ConfigError(`an n-gram config needs type 'ngram', got ${JSON.stringify(raw.type)}`);
-  const allowed = new Set(['type', 'vocabSize', ...Object.keys(ngramDefaults)]);
-  for (const key of Object.keys(raw)) {
-    if (!allowed.has(key)) throw new ConfigError(`unknown key '${key}' for model type ngram`, `known keys: ${[...allowed].join(', ')}`);
-  }
-  const cfg = { ...ngramDefaults, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
-  const { vocabSize, order, smoothing, k } = cfg;
-  if (!(Number.isInteger(vocabSize) && (vocabSize as number) > 0)) {
-    throw new ConfigError(`model key 'vocabSize' must be a positive integer, got ${JSON.stringify(vocabSize)}`, 'it comes from the tokenizer');
-  }
-  if (!(Number.isInteger(order) && (order as number) >= 1 && (order as number) <= MAX_ORDER)) {
-    throw new ConfigError(`n-gram order must be a whole number from 1 to ${MAX_ORDER}, got ${JSON.stringify(order)}`, '2 is a bigram, 3 a trigram');
-  }
-  if (typeof smoothing !== 'string' || !(smoothings as readonly string[]).includes(smoothing)) {
-    throw new ConfigError(`unknown smoothing ${JSON.stringify(smoothing)}`, `choose one of: ${smoothings.join(', ')}`);
-  }
-  if (typeof k !== 'number' || !(k > 0 && Number.isFinite(k))) {
-    throw new ConfigError(`add-k needs k > 0, got ${JSON.stringify(k)}`, 'k = 0 is plain maximum likelihood: use --smoothing mle');
-  }
-  return { type: 'ngram', vocabSize: vocabSize as number, order: order as number, smoothing: smoothing as Smoothing, k };
+  return resolveFamilyConfig(ngramFamily, raw);
 }

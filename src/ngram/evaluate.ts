@@ -8,7 +8,8 @@
  * in training; instead of an infinite loss it reports how many test tokens had probability zero
  * (and their share) and the loss over the others.
  */
-import { bitsPerText, splitTextSize, type TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/store.js';
+import { bitsPerText, splitTextSize } from '../data/textBits.js';
 import { ConfigError } from '../tensor/errors.js';
 import type { NgramModel } from './model.js';
 

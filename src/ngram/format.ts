@@ -18,7 +18,7 @@
  * Readers check the magic, the version, the sizes, the checksum and the trie's order (words
  * increasing inside each prefix, every id in range) and say what they found.
  */
-import { SlmError } from '../tensor/errors.js';
+import { NgramFormatError } from '../tensor/errors.js';
 import { resolveNgramConfig } from './config.js';
 import type { Discounts } from './discount.js';
 import { NgramModel, type NgramLevel } from './model.js';
@@ -26,8 +26,7 @@ import { NgramModel, type NgramLevel } from './model.js';
 export const NGRAM_MAGIC = 'SLMNGRAM';
 export const NGRAM_FORMAT_VERSION = 1;
 
-/** A model file that cannot be read: wrong magic or version, truncated, damaged. */
-export class NgramFormatError extends SlmError {}
+export { NgramFormatError };
 
 type DType = 'u8' | 'u16' | 'u32';
 type UintArray = Uint8Array | Uint16Array | Uint32Array;

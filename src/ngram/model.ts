@@ -52,6 +52,7 @@ interface ContextStats {
 }
 
 export class NgramModel extends Module implements LanguageModel {
+  readonly typeName = 'NgramModel';
   readonly config: NgramConfig;
   readonly order: number;
   readonly vocabSize: number;

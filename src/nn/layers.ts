@@ -14,6 +14,7 @@ function checkDim(what: string, n: number): void {
 }
 
 export class Embedding extends Module {
+  readonly typeName = 'Embedding';
   readonly weight: Tensor; // (V, C)
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, rng: Rng = defaultRng()) {
     super();
@@ -39,6 +40,7 @@ export interface LinearOptions {
 }
 
 export class Linear extends Module {
+  readonly typeName = 'Linear';
   readonly weight: Tensor; // (out, in)
   readonly bias: Tensor | null; // (out)
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
@@ -61,10 +63,16 @@ export class Linear extends Module {
   }
 }
 
+/**
+ * Inverted dropout. With its own generator (every model passes one), the generator is registered
+ * and checkpointed; without, it draws from the process-wide default generator, which is not.
+ */
 export class Dropout extends Module {
+  readonly typeName = 'Dropout';
   constructor(readonly p = 0.5, readonly rng?: Rng) {
     super();
     if (!(p >= 0 && p <= 1)) throw new ConfigError(`Dropout p must be in [0, 1], got ${p}`);
+    if (rng) this.randomSource('rng', rng);
   }
 
   forward(x: Tensor): Tensor {
@@ -77,6 +85,7 @@ export class Dropout extends Module {
 }
 
 export class LayerNorm extends Module {
+  readonly typeName = 'LayerNorm';
   readonly weight: Tensor; // (C)
   readonly bias: Tensor; // (C)
   constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
@@ -96,6 +105,7 @@ export class LayerNorm extends Module {
 }
 
 export class GELU extends Module {
+  readonly typeName = 'GELU';
   forward(x: Tensor): Tensor {
     return F.gelu(x);
   }
@@ -107,6 +117,7 @@ export interface Layer extends Module {
 }
 
 export class Sequential extends Module {
+  readonly typeName = 'Sequential';
   readonly layers: Layer[];
   constructor(...layers: Layer[]) {
     super();

@@ -1,16 +1,22 @@
 /**
- * Module: the base of every layer and model, like torch.nn.Module. It owns named parameters
- * and child modules, switches train/eval mode, counts parameters, saves and loads a state dict,
- * and prints a summary in PyTorch's repr style.
+ * Module: the base of every layer and model, like torch.nn.Module. It owns named parameters,
+ * child modules and random generators, switches train/eval mode, counts parameters, saves and
+ * loads a state dict, and prints a summary in PyTorch's repr style. A module that draws random
+ * numbers while training (dropout) registers its generator, so a checkpoint saves every
+ * generator's state and a resumed run draws exactly what an uninterrupted one would.
  */
 import { ConfigError, formatShape, ShapeError } from '../tensor/errors.js';
+import type { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export abstract class Module {
+  /** The class name as summaries print it (written out: minifiers rename classes). */
+  abstract readonly typeName: string;
   /** Training mode (dropout active) or evaluation mode. */
   training = true;
   private readonly ownParams = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
+  private readonly ownRngs = new Map<string, Rng>();
 
   /** Registers a trainable tensor under `name` (sets requiresGrad) and returns it. */
   protected param(name: string, t: Tensor): Tensor {
@@ -24,6 +30,23 @@ export abstract class Module {
   protected child<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
+  }
+
+  /** Registers a generator this module draws from while training, under `name`; returns it. */
+  protected randomSource(name: string, rng: Rng): Rng {
+    this.ownRngs.set(name, rng);
+    return rng;
+  }
+
+  /**
+   * Every registered generator with a dotted name, depth first (like namedParameters): the
+   * random state a checkpoint must save for a bit-identical resume.
+   */
+  namedRngs(prefix = ''): [string, Rng][] {
+    const out: [string, Rng][] = [];
+    for (const [n, r] of this.ownRngs) out.push([prefix + n, r]);
+    for (const [n, m] of this.children) out.push(...m.namedRngs(`${prefix}${n}.`));
+    return out;
   }
 
   /** Extra text shown inside this module's parentheses in the summary, e.g. "128, 256". */
@@ -107,7 +130,7 @@ export abstract class Module {
   }
 
   toString(): string {
-    const head = `${this.constructor.name}(${this.describe()}`;
+    const head = `${this.typeName}(${this.describe()}`;
     if (this.children.size === 0) return `${head})`;
     const lines = [...this.children].map(([n, m]) => `  (${n}): ${m.toString().replace(/\n/g, '\n  ')}`);
     return `${head}\n${lines.join('\n')}\n)`;

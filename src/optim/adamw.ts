@@ -39,17 +39,21 @@ export class AdamW extends Optimizer {
     const bc1 = 1 - this.beta1 ** this.stepCount;
     const bc2 = 1 - this.beta2 ** this.stepCount;
     this.params.forEach((p, i) => {
-      const rg = p.rowGrad;
-      if (!rg && (!p.gradLive || !p.gradData)) return;
+      const g = p.gradient();
+      if (g.kind === 'none') return;
       const st = this.state[i]!;
       const m = (st.expAvg ??= new Float32Array(p.size));
       const v = (st.expAvgSq ??= new Float32Array(p.size));
-      if (rg) {
-        const C = p.shape[p.ndim - 1]!;
-        (k.adamwStepRows ?? adamwStepRows)(p.f32(), m, v, rg.rows, rg.values, C, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
-        return;
+      switch (g.kind) {
+        case 'rows':
+          (k.adamwStepRows ?? adamwStepRows)(p.f32(), m, v, g.rows, g.values, g.width, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+          return;
+        case 'dense':
+          k.adamwStep(p.f32(), g.values, m, v, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+          return;
+        default:
+          g satisfies never;
       }
-      k.adamwStep(p.f32(), p.gradData!, m, v, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
     });
   }
 }

@@ -10,8 +10,17 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
   const k = kernels();
   const grads: Float32Array[] = [];
   for (const p of params) {
-    if (p.rowGrad) grads.push(p.rowGrad.values);
-    else if (p.gradLive && p.gradData) grads.push(p.gradData);
+    const g = p.gradient();
+    switch (g.kind) {
+      case 'none':
+        break;
+      case 'dense':
+      case 'rows': // the rows not listed are zero: they add nothing to the norm
+        grads.push(g.values);
+        break;
+      default:
+        g satisfies never;
+    }
   }
   let sq = 0;
   for (const g of grads) sq += k.sumSquares(g);

@@ -31,20 +31,44 @@ export class SGD extends Optimizer {
     this.stepCount++;
     const { lr, momentum: mu, weightDecay: wd, nesterov } = this;
     this.params.forEach((p, i) => {
-      if (p.rowGrad) void p.grad; // SGD updates densely: materialise a row-sparse gradient
-      const g = p.gradLive ? p.gradData : null;
-      if (!g) return;
+      const g = p.gradient();
+      if (g.kind === 'none') return;
       const w = p.f32();
       const st = this.state[i]!;
       const first = !st.momentumBuffer;
       const buf = mu > 0 ? (st.momentumBuffer ??= new Float32Array(p.size)) : null;
-      for (let j = 0; j < w.length; j++) {
-        let d = g[j]! + wd * w[j]!;
-        if (buf) {
-          buf[j] = first ? d : mu * buf[j]! + d;
-          d = nesterov ? d + mu * buf[j]! : buf[j]!;
+      const update = (j0: number, j1: number, grad: Float32Array | null, g0: number) => {
+        for (let j = j0; j < j1; j++) {
+          let d = (grad ? grad[g0 + j - j0]! : 0) + wd * w[j]!;
+          if (buf) {
+            buf[j] = first ? d : mu * buf[j]! + d;
+            d = nesterov ? d + mu * buf[j]! : buf[j]!;
+          }
+          w[j] = w[j]! - lr * d;
         }
-        w[j] = w[j]! - lr * d;
+      };
+      switch (g.kind) {
+        case 'dense':
+          update(0, w.length, g.values, 0);
+          return;
+        case 'rows': {
+          // The rows not listed have gradient 0: decay and momentum still apply to them, as dense.
+          const C = g.width;
+          if (wd === 0 && !buf) {
+            g.rows.forEach((r, k) => update(r * C, (r + 1) * C, g.values, k * C));
+            return;
+          }
+          let next = 0;
+          g.rows.forEach((r, k) => {
+            update(next * C, r * C, null, 0);
+            update(r * C, (r + 1) * C, g.values, k * C);
+            next = r + 1;
+          });
+          update(next * C, w.length, null, 0);
+          return;
+        }
+        default:
+          g satisfies never;
       }
     });
   }

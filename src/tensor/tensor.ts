@@ -29,7 +29,20 @@ export interface RowGrad {
   values: Float32Array;
 }
 
-/** Turns a row-sparse gradient into the dense gradient buffer (the rare path: reading .grad). */
+/**
+ * A parameter's current gradient, as optimizers and clipping read it (Tensor.gradient()): none yet,
+ * a dense buffer the size of the tensor, or rows of a 2-D tensor (rows sorted and distinct, values
+ * (rows.length, width); every other row is zero). Reading it never converts one kind into another.
+ */
+export type Gradient =
+  | { kind: 'none' }
+  | { kind: 'dense'; values: Float32Array }
+  | { kind: 'rows'; rows: Int32Array; values: Float32Array; width: number };
+
+/**
+ * Folds a row-sparse gradient into the dense gradient buffer. Autograd calls it when a dense
+ * contribution must be added to a row-sparse gradient; reading a gradient never does.
+ */
 export function densifyRowGrad(t: Tensor): void {
   const rg = t.rowGrad;
   if (!rg) return;
@@ -124,11 +137,33 @@ export class Tensor {
     return this.data;
   }
 
-  /** The gradient accumulated by backward, or null (like torch's .grad). Shares memory. */
+  /**
+   * The gradient accumulated by backward, or null (like torch's .grad). A dense gradient shares
+   * memory with the tensor's buffer; a row-sparse one (the Markov table's) is returned as a new
+   * dense copy — V × V floats — and stays row-sparse: use gradient() to read it without the copy.
+   */
   get grad(): Tensor | null {
-    if (this.rowGrad) densifyRowGrad(this);
-    if (!this.gradLive || !this.gradData) return null;
-    return new Tensor(this.gradData, this.shape);
+    const g = this.gradient();
+    switch (g.kind) {
+      case 'none':
+        return null;
+      case 'dense':
+        return new Tensor(g.values, this.shape);
+      case 'rows': {
+        const out = new Float32Array(this.size);
+        g.rows.forEach((r, i) => out.set(g.values.subarray(i * g.width, (i + 1) * g.width), r * g.width));
+        return new Tensor(out, this.shape);
+      }
+      default:
+        return g satisfies never;
+    }
+  }
+
+  /** The current gradient as it is stored (see Gradient), without copying or converting it. */
+  gradient(): Gradient {
+    if (this.rowGrad) return { kind: 'rows', rows: this.rowGrad.rows, values: this.rowGrad.values, width: this.shape[this.ndim - 1]! };
+    if (this.gradLive && this.gradData) return { kind: 'dense', values: this.gradData };
+    return { kind: 'none' };
   }
 
   /** Assigning null clears the gradient but keeps its buffer for reuse; a tensor replaces it. */

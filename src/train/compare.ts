@@ -11,7 +11,7 @@ import type { OpenedData } from '../data/open.js';
 import type { TokenSplit } from '../data/store.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun, type LoadedRun } from '../io/run.js';
-import type { ModelConfig } from '../models/registry.js';
+import { describeModel } from '../models/registry.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
 import { generateIds } from '../sample/generate.js';
 import { endStopIds, promptIds } from '../sample/prompt.js';
@@ -92,9 +92,8 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
   if (isNgramRun(run)) {
     const r = evaluateNgram(run.model, split, { batchSize });
     const report = (run.config.report ?? {}) as { countSeconds?: number; estimateSeconds?: number; peakRssBytes?: number };
-    const c = run.modelConfig;
     row = {
-      ...base, model: `ngram ${c.order} ${c.smoothing}${c.smoothing === 'addk' ? ` k=${c.k}` : ''}`,
+      ...base, model: describeModel(run.modelConfig),
       parameters: run.model.ngramCounts().reduce((a, x) => a + x, 0), parameterKind: 'ngrams', steps: 0,
       trainSeconds: report.countSeconds !== undefined ? report.countSeconds + (report.estimateSeconds ?? 0) : null,
       peakRssBytes: report.peakRssBytes ?? null,
@@ -122,19 +121,6 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
     row.sample = run.tokenizer.decode(out);
   }
   return row;
-}
-
-export function describeModel(c: ModelConfig): string {
-  switch (c.type) {
-    case 'markov':
-      return 'markov';
-    case 'lowrank':
-      return `lowrank d${c.embedDim}`;
-    case 'transformer':
-      return `transformer ${c.variant} ${c.layers}×${c.embedDim}${c.tieWeights ? ' tied' : ''}`;
-    default:
-      return (c satisfies never as { type: string }).type;
-  }
 }
 
 /** Losses per token only compare under one tokenization: same vocabulary, normalisation, pre-tokenizer. */

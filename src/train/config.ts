@@ -1,18 +1,23 @@
 /**
- * Training configuration: every default in one block, one comment per line (the notebook's
- * settings), and a resolver that rejects unknown keys and wrong types.
+ * Training configuration: every key in one table with its default (the notebook's settings), a
+ * line of doc, its range and its CLI flag (config/keys.ts), and a resolver that applies the model
+ * family's recommended settings, then the user's, rejecting unknown keys and wrong types.
+ * Browser-safe: the loop (loop.ts) and the Node run folder (trainer.ts) both read it.
  */
+import { defaultsOf, resolveKeys, type AnyKeySpec, type KeySpecs } from '../config/keys.js';
+import { neuralFamilyOf, type ModelType } from '../models/registry.js';
 import { ConfigError } from '../tensor/errors.js';
-import type { ModelType } from '../models/registry.js';
 
 export interface TrainConfig {
   epochs: number;
   batchSize: number;
+  optimizer: 'adamw' | 'sgd';
   lr: number;
   weightDecay: number;
   beta1: number;
   beta2: number;
   eps: number;
+  momentum: number;
   maxSteps: number | null;
   maxSeconds: number | null;
   seed: number;
@@ -28,58 +33,38 @@ export interface TrainConfig {
   memoryBudget: number;
 }
 
-export const trainDefaults: TrainConfig = {
-  epochs: 2, // the notebook trains 2 epochs
-  batchSize: 128, // the notebook's batch size (the transformer notebook uses 64)
-  lr: 0.001, // AdamW's default; per-model defaults below replace it
-  weightDecay: 0.01, // AdamW's default, as the notebook leaves it
-  beta1: 0.9, // AdamW default
-  beta2: 0.999, // AdamW default
-  eps: 1e-8, // AdamW default
-  maxSteps: null, // stop after this many optimizer steps (null: run all epochs)
-  maxSeconds: null, // stop after this much training time (null: no limit)
-  seed: 42, // init, dropout and shuffling
-  shuffle: false, // the notebook's DataLoader does not shuffle
-  batching: 'padded', // the notebook pads each batch to its longest document
-  blockSize: 512, // packed rows: tokens per row
-  gradClip: null, // global-norm clipping (null: off, as the notebook)
-  warmupSteps: 0, // linear warmup steps
-  schedule: 'constant', // 'cosine' decays to minLr over the run
-  minLr: null, // cosine floor (null: lr / 10)
-  logEvery: 20, // the notebook prints the training loss every 20 batches
-  saveEvery: null, // checkpoint every N steps besides each epoch end
-  memoryBudget: 1 << 30, // bytes for one micro-batch's activations (logits dominate)
+export const trainKeys: KeySpecs<TrainConfig> = {
+  epochs: { kind: 'int', min: 1, default: 2, doc: 'passes over the training split (the notebook: 2)' },
+  batchSize: { kind: 'int', min: 1, default: 128, doc: "documents (or packed rows) per batch (the notebook's 128)" },
+  optimizer: { kind: 'choice', choices: ['adamw', 'sgd'], default: 'adamw', doc: 'adamw (the notebook, PyTorch semantics) or sgd (with --momentum)' },
+  lr: { kind: 'number', greaterThan: 0, default: 0.001, doc: 'peak learning rate' },
+  weightDecay: { kind: 'number', min: 0, default: 0.01, doc: "decoupled weight decay (AdamW's default, as the notebook leaves it)" },
+  beta1: { kind: 'number', min: 0, below: 1, default: 0.9, doc: "AdamW's first-moment decay" },
+  beta2: { kind: 'number', min: 0, below: 1, default: 0.999, doc: "AdamW's second-moment decay (GPT-2 recipes use 0.95)" },
+  eps: { kind: 'number', min: 0, default: 1e-8, doc: "AdamW's epsilon" },
+  momentum: { kind: 'number', min: 0, below: 1, default: 0, doc: 'SGD momentum (0: plain SGD)' },
+  maxSteps: { kind: 'int', min: 1, default: null, nullable: true, doc: 'stop after this many optimizer steps (none: run every epoch)' },
+  maxSeconds: { kind: 'number', greaterThan: 0, default: null, nullable: true, flag: false, doc: 'stop after this much training time, seconds (none: no limit; the CLI takes --minutes)' },
+  seed: { kind: 'int', min: 0, default: 42, doc: 'seed for initialisation, dropout and shuffling' },
+  shuffle: { kind: 'bool', default: false, doc: "shuffle documents each epoch (the notebook's DataLoader does not)" },
+  batching: { kind: 'choice', choices: ['padded', 'packed'], default: 'padded', doc: 'padded: each batch padded to its longest document (the notebook); packed: documents joined into rows of --block-size tokens' },
+  blockSize: { kind: 'int', min: 2, default: 512, doc: 'tokens per packed row' },
+  gradClip: { kind: 'number', greaterThan: 0, default: null, nullable: true, doc: 'clip the global gradient norm to this (none: off, as the notebook)' },
+  warmupSteps: { kind: 'int', min: 0, default: 0, doc: 'linear warmup steps' },
+  schedule: { kind: 'choice', choices: ['constant', 'cosine'], default: 'constant', doc: 'learning rate after warmup: constant (the notebook) or cosine decay to --min-lr over the run' },
+  minLr: { kind: 'number', min: 0, default: null, nullable: true, doc: 'floor of the cosine decay (none: lr / 10)' },
+  logEvery: { kind: 'int', min: 1, default: 20, doc: 'print the training loss every n steps (the notebook: 20)' },
+  saveEvery: { kind: 'int', min: 1, default: null, nullable: true, doc: 'checkpoint every n steps besides each epoch end' },
+  memoryBudget: { kind: 'number', greaterThan: 0, default: 1 << 30, unit: 'bytes', doc: 'activation memory per micro-batch, bytes (512m, 2g on the CLI)' },
 };
 
-/** The notebook's (and workshop's) per-model settings. */
-export const modelTrainDefaults: Record<ModelType, Partial<TrainConfig>> = {
-  markov: { lr: 0.1 },
-  lowrank: { lr: 0.001 },
-  transformer: { lr: 0.002, batchSize: 64 },
-};
+export const trainDefaults: TrainConfig = defaultsOf(trainKeys as Record<string, AnyKeySpec>) as unknown as TrainConfig;
 
+/** The training settings for a model type: defaults, then the family's, then `raw` (checked). */
 export function resolveTrainConfig(type: ModelType, raw: Record<string, unknown>): TrainConfig {
-  const cfg: Record<string, unknown> = { ...trainDefaults, ...modelTrainDefaults[type] };
-  for (const [k, v] of Object.entries(raw)) {
-    if (v === undefined) continue;
-    if (!(k in trainDefaults)) throw new ConfigError(`unknown training key '${k}'`, `known keys: ${Object.keys(trainDefaults).join(', ')}`);
-    const def = (trainDefaults as unknown as Record<string, unknown>)[k];
-    const nullable = def === null;
-    if (!(v === null && nullable) && typeof v !== (def === null ? 'number' : typeof def)) {
-      throw new ConfigError(`training key '${k}' must be a ${def === null ? 'number' : typeof def}, got ${JSON.stringify(v)}`);
-    }
-    cfg[k] = v;
-  }
-  const c = cfg as unknown as TrainConfig;
-  const posInt = (k: keyof TrainConfig) => {
-    const v = c[k] as number | null;
-    if (v !== null && !(Number.isInteger(v) && v > 0)) throw new ConfigError(`${k} must be a positive integer, got ${v}`);
-  };
-  for (const k of ['epochs', 'batchSize', 'blockSize', 'logEvery', 'maxSteps', 'saveEvery'] as const) posInt(k);
-  if (c.maxSeconds !== null && !(c.maxSeconds > 0)) throw new ConfigError(`maxSeconds must be a positive number, got ${c.maxSeconds}`);
-  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new ConfigError(`lr must be a positive number, got ${c.lr}`);
-  if (!(c.memoryBudget > 0)) throw new ConfigError(`memoryBudget must be a positive number of bytes, got ${c.memoryBudget}`);
-  if (c.batching !== 'padded' && c.batching !== 'packed') throw new ConfigError(`batching must be padded or packed, got ${c.batching}`);
-  if (c.schedule !== 'constant' && c.schedule !== 'cosine') throw new ConfigError(`schedule must be constant or cosine, got ${c.schedule}`);
+  const family = neuralFamilyOf(type);
+  const hints: Record<string, unknown> = { ...family.training };
+  const c = resolveKeys(trainKeys as Record<string, AnyKeySpec>, { ...hints, ...raw }, { what: 'training' }) as unknown as TrainConfig;
+  if (c.optimizer !== 'sgd' && c.momentum !== 0) throw new ConfigError(`momentum ${c.momentum} applies to --optimizer sgd only`, 'AdamW has beta1 instead');
   return c;
 }

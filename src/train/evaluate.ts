@@ -4,7 +4,8 @@
  * the figure to compare models by) and the notebook's mean of per-batch means.
  */
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
-import { bitsPerText, longestDocument, splitTextSize, type TokenSplit } from '../data/store.js';
+import { longestDocument, type TokenSplit } from '../data/store.js';
+import { bitsPerText, splitTextSize } from '../data/textBits.js';
 import type { LanguageModel } from '../models/model.js';
 import { runBatch } from './step.js';
 

@@ -49,7 +49,7 @@ export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, 
 /**
  * The loss through the model's fused head, over real positions only: padding rows are dropped
  * before the output layer, so they cost no vocabulary-sized work at all. A model whose
- * distribution depends on one token (contextSize 1) computes hidden vectors of real positions only.
+ * positionwise head (each hidden vector depends on its own token) computes those of real positions only.
  */
 function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targets: Tensor, mask: Tensor, divisor: number): Tensor {
   const M = mask.data;
@@ -67,7 +67,7 @@ function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targ
   const head = model.fusedHead!();
   const tgt = new Tensor(tsel, [n]);
   if (head.kind === 'table') return embeddingCrossEntropy(new Tensor(ids, [n]), head.table, tgt, divisor);
-  if (model.contextSize === 1) {
+  if (head.positionwise) {
     // Each position's hidden vector depends on its own token only: compute it for the real
     // positions alone (no work, memory or gather for padding).
     const h = head.hidden(new Tensor(ids, [1, n]), null); // (1,n,C)

@@ -13,7 +13,6 @@ import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadModelWeights, loadOptimizer, readJson, RUN_FILES, saveModelWeights, saveOptimizer, writeJsonAtomic,
 } from '../io/checkpoint.js';
-import { CheckpointError } from '../io/safetensors.js';
 import type { LanguageModel } from '../models/model.js';
 import type { ModelConfig } from '../models/registry.js';
 import { Dropout } from '../nn/layers.js';
@@ -21,7 +20,7 @@ import type { Module } from '../nn/module.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { constantLr, warmupCosineLr, type LrSchedule } from '../optim/schedule.js';
-import { ConfigError, SlmError } from '../tensor/errors.js';
+import { CheckpointError, ConfigError, TrainingError } from '../tensor/errors.js';
 import type { Rng } from '../tensor/rng.js';
 import type { TrainConfig } from './config.js';
 import { documentLimit, documentsLongerThan, evaluate, paddedLength, type EvalResult } from './evaluate.js';
@@ -29,8 +28,7 @@ import { memoryKeeper } from './gc.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import { runBatch } from './step.js';
 
-/** Training stopped because the numbers went bad (NaN or infinite loss or gradient). */
-export class TrainingError extends SlmError {}
+export { TrainingError };
 
 export type TrainEvent =
   | { kind: 'start'; parameters: number; estimate: MemoryEstimate; batchesPerEpoch: number; totalSteps: number; resumedAt: number;

@@ -5,6 +5,7 @@
  */
 import { after, before, describe } from 'node:test';
 import { availableBackends, useBackend } from '../../src/backend/index.js';
+import '../../src/backend/native/autoload.js';
 
 export function describeEachBackend(title: string, body: (backend: string) => void): void {
   for (const name of availableBackends()) {

@@ -2,33 +2,19 @@
  * Node-only loader for the C++ addon (build/Release/slmkit_native.node, built by `npm install`
  * through scripts/build-native.mjs). It wraps the addon's functions as a `Kernels` object named
  * 'native'; a kernel the addon lacks (an older build) falls back to the reference one and is
- * listed in `NativeInfo.fallbacks`. This module imports nothing from backend/index.ts, so that
- * file can load it with a top-level dynamic import without an import cycle.
+ * listed in `NativeInfo.fallbacks`. autoload.ts registers it; the browser-safe backend/index.ts
+ * never imports this file.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BackendInfo } from '../index.js';
 import type { Kernels } from '../kernels.js';
 import { referenceKernels } from '../reference/index.js';
 
-/** What the addon was built with, for `slm info`. */
-export interface NativeInfo {
-  /** Absolute path of the loaded .node file. */
-  path: string;
-  /** Threads the kernels use (hardware threads, or SLM_THREADS). */
-  threads: number;
-  /** Vector width compiled in: 512 (AVX-512), 256 (AVX2), 0 (scalar). */
-  vectorBits: number;
-  /** 'avx512' | 'avx2' | 'scalar'. */
-  vectorWidth: string;
-  compiler: string;
-  flags: string;
-  /** sgemm blocking parameters. */
-  sgemm: string;
-  /** Kernels the addon does not provide, served by the reference backend instead. */
-  fallbacks: string[];
-}
+/** What the addon was built with, for `slm info` (the browser-safe backend/index.ts declares it). */
+export type NativeInfo = BackendInfo;
 
 /** Hooks for tests, not kernels: setSgemmScratchLimit caps sgemm's packing scratch (in floats) so
  * small products take its chunked paths, and returns the previous cap. */
@@ -53,9 +39,9 @@ function packageRoot(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-/** Loads the addon from `path` (default: <package root>/build/Release/slmkit_native.node). */
+/** Loads the addon from `path` (default: $SLM_NATIVE_ADDON, else <package root>/build/Release/slmkit_native.node). */
 export function loadNativeAddon(path?: string): NativeLoad {
-  const file = path ?? join(packageRoot(), 'build', 'Release', 'slmkit_native.node');
+  const file = path ?? (process.env.SLM_NATIVE_ADDON || join(packageRoot(), 'build', 'Release', 'slmkit_native.node'));
   if (!existsSync(file)) return { ok: false, reason: `${file} not found; run \`npm install\` or \`npx node-gyp rebuild\`` };
   let addon: Addon;
   try {
