@@ -56,7 +56,7 @@ describe('slm end to end', () => {
       assert.ok((t.ids as number[]).length >= 3, `${spec} tokenizes`); // specials around the words
       const run = join(work, `run-${spec.replace(':', '-')}`);
       json(slm('train', '--data', out, '--model', 'lowrank', '--embed-dim', '4', '--max-steps', '2', '--out', run, '--json'));
-      const g = json(slm('generate', '--model', run, '--prompt', 'the cat', '--max-new-tokens', '3', '--json'));
+      const g = json(slm('generate', '--model', run, '--prompt', 'the cat', '--max-new-tokens', '3', '--past-end', '--json'));
       const s = (g.samples as { ids: number[] }[])[0]!;
       assert.equal(s.ids.length, (t.ids as number[]).length - 1 + 3, `${spec}: prompt without its end token, plus 3 new`);
     }
@@ -158,7 +158,8 @@ describe('slm end to end', () => {
     json(slm('prepare', '--input', tiny.dir, '--tokenizer', vocab2, '--out', store2, '--json'));
     r = slm('eval', '--model', run, '--data', store2);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /tokenizer has 7 tokens but the model .* was built for \d+/);
+    assert.match(r.stderr, /store2 was prepared with another tokenizer than the run .*run was trained with \(the data's has 7 tokens, the run's \d+\)/);
+    assert.match(r.stderr, /hint: the run keeps its tokenizer: prepare the text again with it, slm prepare --input \S+ --tokenizer \S+run\/tokenizer\.json --out NEW_DIR/);
 
     r = slm('train', '--data', store, '--model', 'lowrank', '--out', run);
     assert.equal(r.code, 1);

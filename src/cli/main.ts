@@ -11,6 +11,7 @@ import { registerCompare } from './compare.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerInfo } from './info.js';
+import { registerPlot } from './plot.js';
 import { registerPrepare } from './prepare.js';
 import { registerRun } from './run.js';
 import { registerTokenize } from './tokenize.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerCompare(program);
   registerGenerate(program);
+  registerPlot(program);
   registerTokenize(program);
   registerInfo(program);
   return program;

@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { openData } from '../data/open.js';
 import { paddingReport } from '../data/batches.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab } from '../io/run.js';
@@ -25,8 +24,11 @@ import { formatDuration, parseNumOpt, printJson, Progress, say } from './common.
 import { addModelOptions, addTrainOptions, type FlagTarget } from './flags.js';
 import { reportPlan, TrainReporter } from './trainReport.js';
 import { trainNgramRun } from './trainNgram.js';
+import { tryWriteRunPlot } from './plot.js';
+import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
+import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 
-interface Opts {
+interface Opts extends CorpusFlags {
   data?: string;
   model?: string;
   out?: string;
@@ -50,6 +52,7 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'JSON file {"model": {...}, "train": {...}, "data": "..."}; flags override it')
     .option('--minutes <m>', 'stop after this much training time (sets maxSeconds)', parseNumOpt('--minutes', (n) => n > 0, 'a positive number'))
     .option('--json', 'print one final JSON object');
+  corpusOptions(cmd);
   flagTargets = [...addModelOptions(cmd), ...addTrainOptions(cmd)];
   cmd.action(async (o: Opts) => runTrain(o));
 }
@@ -100,11 +103,11 @@ async function runTrain(o: Opts): Promise<void> {
   resolveFamilyConfig(family, { vocabSize: 1, ...modelRaw });
   if (family.kind === 'neural') resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
 
-  const data = await openData(dataPath, {
-    onProgress: (split, docs) => { if (process.stderr.isTTY && !o.json) process.stderr.write(`\rpreparing ${split}: ${docs} documents`); },
-  });
-  if (process.stderr.isTTY && !o.json && data.prepared) process.stderr.write('\r\x1b[K');
-  if (data.prepared && !o.json) say(o.json, `data: ${data.prepared.reused ? 'reused' : 'prepared'} ${data.dir}`);
+  const data = await openDataForCli(dataPath, o);
+  if (o.resume) {
+    const path = join(o.resume, RUN_FILES.tokenizer);
+    checkDataFitsRun(data, { tokenizer: tokenizerFromJson(readJson<object>(path, 'tokenizer'), { source: path }), dir: o.resume }, dataPath);
+  }
   modelRaw.vocabSize ??= data.tokenizer.vocabSize;
   if (family.kind === 'counted') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
   const modelConfig = resolveModelConfig(modelRaw);
@@ -148,6 +151,8 @@ async function runTrain(o: Opts): Promise<void> {
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }
+    const plot = tryWriteRunPlot(outDir);
+    say(o.json, plot.path ? `loss curve: ${plot.path}` : `note: ${plot.note}`);
     if (r.interrupted) process.exitCode = 130;
   } finally {
     progress.stop();

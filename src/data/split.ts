@@ -11,6 +11,10 @@ export interface TokenSplit {
   /** (documents + 1) offsets into ids. */
   readonly offsets: Float64Array;
   readonly vocabSize: number;
+  /** UTF-8 bytes of the text each document's tokens cover (absent in version 1 stores). */
+  readonly textBytes?: Uint32Array;
+  /** Unicode characters of that text (absent in version 1 stores). */
+  readonly textChars?: Uint32Array;
 }
 
 export function numDocuments(s: TokenSplit): number {
@@ -25,7 +29,10 @@ export function documentIds(s: TokenSplit, d: number): Uint16Array | Uint32Array
 /** The first n documents of a split (views, no copy). */
 export function firstDocuments(s: TokenSplit, n: number): TokenSplit {
   const k = Math.max(0, Math.min(n, numDocuments(s)));
-  return { ids: s.ids.subarray(0, s.offsets[k]!), offsets: s.offsets.subarray(0, k + 1), vocabSize: s.vocabSize };
+  return {
+    ids: s.ids.subarray(0, s.offsets[k]!), offsets: s.offsets.subarray(0, k + 1), vocabSize: s.vocabSize,
+    ...(s.textBytes && s.textChars ? { textBytes: s.textBytes.subarray(0, k), textChars: s.textChars.subarray(0, k) } : {}),
+  };
 }
 
 /** Tokens in the longest document of a split (the padded batch length to plan memory for). */

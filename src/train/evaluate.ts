@@ -5,6 +5,7 @@
  */
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
 import { longestDocument, type TokenSplit } from '../data/split.js';
+import { bitsPerText, splitTextSize } from '../data/textBits.js';
 import type { LanguageModel } from '../models/model.js';
 import { yieldToEventLoop } from './loop.js';
 import { runBatch } from './step.js';
@@ -27,6 +28,13 @@ export interface EvalResult {
   loss: number;
   perplexity: number;
   bitsPerToken: number;
+  /**
+   * Total loss in bits over the UTF-8 bytes (characters) of the text the scored tokens cover:
+   * comparable across tokenizers. Null for a store without text sizes (prepared by slmkit < 0.2)
+   * or when the model's context cut documents short (the loss then covers only part of the text).
+   */
+  bitsPerByte: number | null;
+  bitsPerChar: number | null;
   /** Real target tokens counted. */
   tokens: number;
   /** The notebook's figure: mean over batches of each batch's masked mean. */
@@ -86,10 +94,13 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
     model.train(wasTraining);
   }
   const loss = tokens === 0 ? Number.NaN : sum / tokens;
+  const limit = o.mode === 'packed' ? undefined : o.maxLen ?? documentLimit(model);
+  const whole = documentsLongerThan(split, limit) === 0;
   return {
     loss,
     perplexity: Math.exp(loss),
     bitsPerToken: loss / Math.LN2,
+    ...bitsPerText(sum, whole ? splitTextSize(split) : null),
     tokens,
     batchMeanLoss: batches === 0 ? Number.NaN : batchSum / batches,
     batches,
