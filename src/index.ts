@@ -33,4 +33,15 @@ export {
 export { resolveKeys, checkKey, defaultsOf, flagOf, describeSpec, type KeySpec, type KeySpecs, type AnyKeySpec } from './config/keys.js';
 export type { FusedHead } from './models/model.js';
 export * from './ngram/index.js';
+export { numDocuments, documentIds, firstDocuments, longestDocument, type TokenSplit } from './data/split.js';
+export { paddedBatches, packedBatches, shiftBatch, countBatches, type Batch, type StepBatch, type BatchOptions } from './data/batches.js';
+export {
+  trainLoop, plannedSteps, yieldToEventLoop, type LoopState, type LoopOptions, type LoopResult, type LoopHooks, type BatchSource, type StepReport,
+  type StopReason,
+} from './train/loop.js';
+export { resolveTrainConfig, trainKeys, trainDefaults, type TrainConfig } from './train/config.js';
+export { lrAt } from './train/schedule.js';
+export { createOptimizer } from './train/optimizer.js';
+export { runBatch, type BatchLoss } from './train/step.js';
+export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
 export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';

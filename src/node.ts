@@ -13,8 +13,6 @@ export { loadTokenizer, saveTokenizer, type LoadTokenizerOptions } from './io/to
 export { saveSafetensors, loadSafetensors, CheckpointError } from './io/safetensors.js';
 export { loadRun, openRun, isNgramRun, type LoadedRun, type LoadedNgramRun } from './io/run.js';
 export { saveNgramModel, loadNgramModel, NGRAM_FILE } from './ngram/files.js';
-export { train, peakRss, TrainingError, type TrainRun, type TrainResult, type TrainEvent } from './train/trainer.js';
-export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
+export { train, planTraining, peakRss, TrainingError, type TrainRun, type TrainResult, type TrainEvent, type TrainPlan } from './train/trainer.js';
 export { compareRuns, type CompareOptions, type CompareRow } from './train/compare.js';
-export { resolveTrainConfig, trainDefaults, type TrainConfig } from './train/config.js';
 export { estimateMemory, type MemoryEstimate } from './train/memory.js';

@@ -56,7 +56,7 @@ describe('slm end to end', () => {
       assert.ok((t.ids as number[]).length >= 3, `${spec} tokenizes`); // specials around the words
       const run = join(work, `run-${spec.replace(':', '-')}`);
       json(slm('train', '--data', out, '--model', 'lowrank', '--embed-dim', '4', '--max-steps', '2', '--out', run, '--json'));
-      const g = json(slm('generate', '--model', run, '--prompt', 'the cat', '--max-new-tokens', '3', '--json'));
+      const g = json(slm('generate', '--model', run, '--prompt', 'the cat', '--max-new-tokens', '3', '--past-end', '--json'));
       const s = (g.samples as { ids: number[] }[])[0]!;
       assert.equal(s.ids.length, (t.ids as number[]).length - 1 + 3, `${spec}: prompt without its end token, plus 3 new`);
     }
@@ -70,6 +70,26 @@ describe('slm end to end', () => {
     assert.ok((r.samples as string[])[0]!.startsWith('we compared the prevalence of'));
     assert.ok(Number.isFinite((r.bigram as { testLoss: number }).testLoss));
     assert.ok(existsSync(join(work, 'run-quick', 'model.safetensors')));
+  });
+
+  test('train budgets and evaluation caps: --minutes, --eval-docs, --eval-every, --no-eval, --no-save-optimizer', () => {
+    const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const capped = join(work, 'run-capped');
+    const t = json(slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '8', '--max-steps', '6',
+      '--eval-every', '3', '--eval-docs', '2', '--no-save-optimizer', '--out', capped, '--json'));
+    assert.equal(t.stop, 'steps');
+    assert.deepEqual(metrics(capped).filter((m) => m.testLoss !== undefined).map((m) => [m.step, m.testDocs]), [[3, 2], [6, 2]]);
+    assert.equal(existsSync(join(capped, 'optimizer.safetensors')), false);
+    assert.ok(existsSync(join(capped, 'best', 'model.safetensors')), 'the best weights are kept beside the last');
+    const noEval = join(work, 'run-no-eval');
+    const n = json(slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '8', '--max-steps', '3', '--no-eval', '--out', noEval, '--json'));
+    assert.equal(n.testLoss, null);
+    assert.ok(metrics(noEval).every((m) => m.testLoss === undefined));
+    // A time budget ends the run (and says so) even with epochs left.
+    const timed = slm('train', '--data', store, '--model', 'lowrank', '--embed-dim', '4', '--batch-size', '8', '--epochs', '100000',
+      '--minutes', '0.02', '--out', join(work, 'run-timed'));
+    assert.equal(timed.code, 0, timed.stderr);
+    assert.match(timed.stdout, /done \(time budget used\)/);
   });
 
   test('a folder with train.txt/test.txt trains directly (prepared on the fly)', () => {
@@ -138,7 +158,8 @@ describe('slm end to end', () => {
     json(slm('prepare', '--input', tiny.dir, '--tokenizer', vocab2, '--out', store2, '--json'));
     r = slm('eval', '--model', run, '--data', store2);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /tokenizer has 7 tokens but the model .* was built for \d+/);
+    assert.match(r.stderr, /store2 was prepared with another tokenizer than the run .*run was trained with \(the data's has 7 tokens, the run's \d+\)/);
+    assert.match(r.stderr, /hint: the run keeps its tokenizer: prepare the text again with it, slm prepare --input \S+ --tokenizer \S+run\/tokenizer\.json --out NEW_DIR/);
 
     r = slm('train', '--data', store, '--model', 'lowrank', '--out', run);
     assert.equal(r.code, 1);

@@ -67,7 +67,7 @@ describe('slm compare', () => {
     const table = slm('compare', runs.lowrank, runs.ngram, '--data', store);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^run\s+model\s+parameters\s+steps\s+train time\s+peak memory\s+test loss\s+perplexity\s+bits\/token$/);
+    assert.match(lines[0]!, /^run\s+model\s+parameters\s+steps\s+train time\s+peak memory\s+test loss\s+perplexity\s+bits\/token\s+bits\/byte$/);
     assert.match(lines[2]!, new RegExp(`^lowrank\\s+lowrank d8\\s+[\\d,]+\\s+6\\s+\\S+\\s+[\\d.]+ [MG]B\\s+${out.rows[0]!.loss.toFixed(4)}\\s`));
     assert.match(lines[3]!, /^ngram\s+ngram 2 kn\s+[\d,]+ n-grams\s+0\s/);
   });
@@ -77,12 +77,12 @@ describe('slm compare', () => {
     json(slm('prepare', '--input', tiny.dir, '--tokenizer', tiny.vocabPath, '--out', cased, '--json'));
     const r = slm('compare', runs.lowrank, '--data', cased);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /lowrank was trained with a different tokenizer than the data/);
+    assert.match(r.stderr, /store-cased was prepared with another tokenizer than the run \S+lowrank was trained with \(both have \d+ tokens but split or normalise text differently\)/);
     const casedRun = join(work, 'lowrank-cased');
     json(slm('train', '--data', cased, '--model', 'lowrank', '--embed-dim', '4', '--max-steps', '1', '--out', casedRun, '--json'));
     const late = slm('compare', runs.lowrank, casedRun, '--data', store);
     assert.equal(late.code, 1);
-    assert.match(late.stderr, /lowrank-cased was trained with a different tokenizer than the data/);
+    assert.match(late.stderr, /than the run \S+lowrank-cased was trained with/);
     assert.doesNotMatch(late.stderr, /scoring/, 'refused before the first run is loaded and scored');
     const empty = join(work, 'empty');
     mkdirSync(empty);

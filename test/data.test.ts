@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { bitsPerText, firstDocuments, splitTextSize } from '../src/data/store.js';
 import {
   StoreWriter, countBatches, documentIds, maxDistinctTokens, numDocuments, packedBatches, paddedBatches, paddingReport, readStore, shiftBatch,
   type TokenSplit,
@@ -51,10 +52,37 @@ describe('token store', () => {
     assert.throws(() => readStore(join(dir, 'magic.bin')), /not a slmkit token store/);
     const ver = Buffer.from(bytes); ver.writeUInt32LE(99, 8);
     writeFileSync(join(dir, 'ver.bin'), ver);
-    assert.throws(() => readStore(join(dir, 'ver.bin')), /version 99; this slmkit reads version 1/);
+    assert.throws(() => readStore(join(dir, 'ver.bin')), /version 99; this slmkit reads versions 1 and 2/);
     writeFileSync(join(dir, 'short.bin'), bytes.subarray(0, bytes.length - 3));
     assert.throws(() => readStore(join(dir, 'short.bin')), /damaged/);
     assert.throws(() => readStore(join(dir, 'missing.bin')), /not found[\s\S]*slm prepare/);
+  });
+});
+
+describe('token store text sizes (version 2)', () => {
+  test('each document keeps the bytes and characters of its text; firstDocuments keeps theirs', () => {
+    const p = join(dir, 'sizes.bin');
+    const w = new StoreWriter(p, 200);
+    docs.forEach((d, i) => w.add(d, 10 + i, 5 + i));
+    w.finish();
+    const s = readStore(p);
+    assert.deepEqual([...s.textBytes!], [10, 11, 12, 13]);
+    assert.deepEqual([...s.textChars!], [5, 6, 7, 8]);
+    assert.deepEqual(splitTextSize(s), { bytes: 46, chars: 26 });
+    assert.deepEqual(splitTextSize(firstDocuments(s, 2)), { bytes: 21, chars: 11 });
+    const bits = bitsPerText(46 * Math.LN2, splitTextSize(s));
+    assert.ok(Math.abs(bits.bitsPerByte! - 1) < 1e-12 && Math.abs(bits.bitsPerChar! - 46 / 26) < 1e-12);
+  });
+  test('a version 1 store (no text sizes) still reads, and gives no bits per byte', () => {
+    const bytes = readFileSync(writeStore('v2.bin', 200, docs));
+    const v1 = Buffer.from(bytes.subarray(0, bytes.length - docs.length * 8));
+    v1.writeUInt32LE(1, 8);
+    writeFileSync(join(dir, 'v1.bin'), v1);
+    const s = readStore(join(dir, 'v1.bin'));
+    assert.equal(s.textBytes, undefined);
+    assert.deepEqual([...documentIds(s, 2)], docs[2]);
+    assert.equal(splitTextSize(s), null);
+    assert.deepEqual(bitsPerText(10, null), { bitsPerByte: null, bitsPerChar: null });
   });
 });
 

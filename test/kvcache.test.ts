@@ -28,11 +28,11 @@ import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 const V = 50;
 const CTX = 12;
 
-/** Random weights (logits spread over a few units: post-ln ~3, pre-ln tied ~17); dropout on to check eval mode. */
+/** Random weights (post-ln: PyTorch's init, logits spread ~3; pre-ln tied: GPT-2's init); dropout on to check eval mode. */
 function tinyTransformer(variant: TransformerConfig['variant'], seed: number): Transformer {
   return new Transformer({
     type: 'transformer', vocabSize: V, embedDim: 16, heads: 2, layers: 2, maxLen: CTX, dropout: 0.2,
-    variant, tieWeights: variant === 'pre-ln',
+    variant, tieWeights: variant === 'pre-ln', init: 'auto',
   }, new Rng(seed));
 }
 

@@ -417,7 +417,7 @@ describe('slm with --model ngram', () => {
     const e = json(slm('eval', '--model', run, '--data', store, '--json'));
     assert.equal(e.loss, t.testLoss, 'eval matches the test loss training reported');
     assert.equal(e.zeroProbTokens, 0);
-    const args = ['generate', '--model', run, '--prompt', 'the cat', '--num-samples', '2', '--seed', '7', '--top-p', '0.9', '--json'];
+    const args = ['generate', '--model', run, '--prompt', 'the cat', '--num-samples', '2', '--seed', '7', '--top-p', '0.9', '--past-end', '--json'];
     const g1 = json(slm(...args));
     assert.deepEqual(g1, json(slm(...args)), 'the same seed gives the same text');
     const s = (g1.samples as { text: string; ids: number[] }[])[0]!;

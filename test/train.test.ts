@@ -140,7 +140,7 @@ describe('evaluation and generation on a trained model', () => {
     let joined = d.tokenizer.decode(prompt);
     let last = '';
     let n = 0;
-    for await (const t of generate(s.model, d.tokenizer, 'the cat', { maxNewTokens: 6, rng: new Rng(5) })) {
+    for await (const t of generate(s.model, d.tokenizer, 'the cat', { maxNewTokens: 6, rng: new Rng(5), stopAtEnd: false })) {
       assert.equal(t.id, a[n++]);
       joined += t.delta;
       last = t.text;

@@ -1,17 +1,21 @@
 /**
  * `slm eval`: held-out loss of a trained run on a data split. An n-gram run is scored by
  * evaluateNgram on the same tokens and mask, and also reports its zero-probability tokens (mle).
+ * Raw text as --data is tokenized with the run's own tokenizer; a store must have been prepared
+ * with it. Besides nats per token: bits per byte and per character of the text, which compare
+ * across tokenizers.
  */
 import type { Command } from 'commander';
-import { openData } from '../data/open.js';
+import { isStore } from '../data/open.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun } from '../io/run.js';
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
 import { evaluate, paddedLength } from '../train/evaluate.js';
 import { chooseMicroRows } from '../train/memory.js';
 import { printJson, Progress, say, scoringOptions } from './common.js';
+import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 
-interface Opts {
+interface Opts extends CorpusFlags {
   model: string;
   data: string;
   split: 'test' | 'train';
@@ -21,14 +25,15 @@ interface Opts {
 }
 
 export function registerEval(program: Command): void {
-  scoringOptions(program
+  corpusOptions(scoringOptions(program
     .command('eval')
-    .description('token-weighted masked cross-entropy of a trained run on a split: loss, perplexity, bits per token')
-    .requiredOption('--model <dir>', 'a run folder written by slm train'))
-    .option('--json', 'print {loss, perplexity, bitsPerToken, tokens, ...} as JSON')
+    .description('token-weighted masked cross-entropy of a trained run on a split: loss, perplexity, bits per token, per byte and per character')
+    .requiredOption('--model <dir>', 'a run folder written by slm train')))
+    .option('--json', 'print {loss, perplexity, bitsPerToken, bitsPerByte, bitsPerChar, tokens, ...} as JSON')
     .action(async (o: Opts) => {
       const run = openRun(o.model);
-      const data = await openData(o.data);
+      const data = await openDataForCli(o.data, o, isStore(o.data) ? undefined : { tokenizer: run.tokenizer, label: o.model });
+      checkDataFitsRun(data, run, o.data);
       checkVocab(data.tokenizer, run.modelConfig, o.model);
       const split = data[o.split];
       if (isNgramRun(run)) return evalNgram(run, split, o);
@@ -44,23 +49,37 @@ export function registerEval(program: Command): void {
         },
       });
       p.stop();
-      const out = { loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model };
+      const out = {
+        loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
+        tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model,
+      };
       if (o.json) printJson(out);
       else {
         say(false, `${o.split} loss ${r.loss.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerToken.toFixed(3)} bits/token over ${r.tokens.toLocaleString('en-US')} tokens`);
+        say(false, describeBits(r.bitsPerByte, r.bitsPerChar, 'the model\'s context cuts some documents short'));
         say(false, `(mean of ${r.batches} per-batch losses, the notebook's figure: ${r.batchMeanLoss.toFixed(4)})`);
       }
     });
 }
 
+/** "1.234 bits/byte, 1.240 bits/character (comparable across tokenizers)", or why there is none. */
+export function describeBits(bpb: number | null, bpc: number | null, otherReason: string): string {
+  if (bpb === null || bpc === null) {
+    return `bits per byte: not available (${otherReason}, or the store was prepared by an older slmkit: prepare it again)`;
+  }
+  return `${bpb.toFixed(4)} bits/byte, ${bpc.toFixed(4)} bits/character of the text (comparable across tokenizers)`;
+}
+
 function evalNgram(run: LoadedNgramRun, split: TokenSplit, o: Opts): void {
   const r = evaluateNgram(run.model, split, { batchSize: o.batchSize });
   const out = {
-    loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model,
+    loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
+    tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model,
     zeroProbTokens: r.zeroProbTokens, zeroProbShare: r.zeroProbShare,
   };
   if (o.json) return printJson(out);
   say(false, `${o.split} loss ${r.loss.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerToken.toFixed(3)} bits/token over ${(r.tokens - r.zeroProbTokens).toLocaleString('en-US')} tokens`);
+  say(false, describeBits(r.bitsPerByte, r.bitsPerChar, 'some tokens have probability zero'));
   if (r.zeroProbTokens > 0) {
     say(false, `${r.zeroProbTokens.toLocaleString('en-US')} of ${r.tokens.toLocaleString('en-US')} tokens (${(100 * r.zeroProbShare).toFixed(2)}%) have probability zero `
       + 'under maximum likelihood and are left out of the loss (with them it is infinite); a smoothed model (--smoothing kn) has none');

@@ -17,6 +17,8 @@ export interface FlagTarget {
   key: string;
   attr: string;
   flag: string;
+  /** A --no-x flag (the key defaults to true): commander reports true unless it is given. */
+  negated: boolean;
 }
 
 function camel(flag: string): string {
@@ -59,7 +61,8 @@ export function addTrainOptions(cmd: Command): FlagTarget[] {
     if (!flag) continue;
     const own = families.flatMap((f) => (f.kind === 'neural' && key in f.training ? [`${f.type} ${show((f.training as unknown as Record<string, unknown>)[key])}`] : []));
     cmd.addOption(optionFor(flag, spec, `${spec.doc} (default ${showValue(spec, spec.default)}${own.length ? `; ${own.join(', ')}` : ''})`));
-    out.push({ section: 'train', key, attr: camel(flag), flag });
+    const negated = spec.kind === 'bool' && spec.default === true;
+    out.push({ section: 'train', key, attr: camel(flag), flag: negated ? `--no-${flag.slice(2)}` : flag, negated });
   }
   return out;
 }
@@ -91,7 +94,8 @@ export function addModelOptions(cmd: Command): FlagTarget[] {
         .flatMap((s) => (s.kind === 'choice' ? s.choices : [])))] }
       : spec;
     cmd.addOption(optionFor(flag, union, help));
-    out.push({ section: 'model', key, attr: camel(flag), flag });
+    const negated = spec.kind === 'bool' && spec.default === true;
+    out.push({ section: 'model', key, attr: camel(flag), flag: negated ? `--no-${flag.slice(2)}` : flag, negated });
   }
   return out;
 }

@@ -1,12 +1,13 @@
 /**
  * `slm generate`: tokenize each prompt, cut the trailing [SEP] (as the notebook does), draw tokens
  * one at a time and stream the decoded text as it grows. The same --seed gives the same text.
- * A prompt longer than the model's context is cut from the left, with one line on stderr.
+ * A prompt longer than the model's context is cut from the left, with one line on stderr. A sample
+ * ends at the end-of-document token unless --past-end asks for the notebook's behaviour.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { openRun } from '../io/run.js';
 import { generateIds, type PromptCut } from '../sample/generate.js';
-import { endId, promptIds } from '../sample/prompt.js';
+import { completeText, endStopIds, promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { parseIntOpt, parseNumOpt, printJson } from './common.js';
@@ -21,6 +22,7 @@ interface Opts {
   topP?: number;
   greedy?: boolean;
   stopAtSep?: boolean;
+  pastEnd?: boolean;
   seed: number;
   json?: boolean;
 }
@@ -38,7 +40,8 @@ export function registerGenerate(program: Command): void {
     .option('--top-k <k>', 'draw only from the k most likely tokens', parseIntOpt('--top-k', 1))
     .option('--top-p <p>', 'draw only from the most likely tokens up to cumulative probability p', parseNumOpt('--top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'))
     .option('--greedy', 'always take the most likely token')
-    .option('--stop-at-sep', 'stop a sample when it draws the end-of-document token ([SEP])')
+    .option('--past-end', 'keep drawing after the end-of-document token ([SEP], </s>), as the notebook does (default: a sample ends there)')
+    .addOption(new Option('--stop-at-sep', 'stop at the end-of-document token (the default now)').hideHelp())
     .option('--seed <n>', 'seed of the draws', parseIntOpt('--seed'), 42)
     .option('--json', 'print {"samples":[{"prompt","text","ids"}]}')
     .action(async (o: Opts) => {
@@ -61,11 +64,12 @@ export function registerGenerate(program: Command): void {
           const stream = !o.json && process.stdout.isTTY;
           for (const id of generateIds(run.model, start, {
             maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, greedy: o.greedy, rng, onPromptCut,
-            stopIds: o.stopAtSep && endId(tok) !== undefined ? [endId(tok)!] : [],
+            stopIds: endStopIds(tok, !o.pastEnd),
           })) {
             ids.push(id);
             if (stream) {
-              const text = tok.decode(ids);
+              // Half a UTF-8 character (byte-level BPE) decodes to U+FFFD: wait for the rest of it.
+              const text = completeText(tok.decode(ids));
               // Print only what was added; WordPiece may rewrite the tail ("##" joins), so reprint the line then.
               if (text.startsWith(shown)) process.stdout.write(text.slice(shown.length));
               else process.stdout.write(`\r\x1b[K${text}`);

@@ -1,15 +1,12 @@
 /** `slm prepare`: tokenizes a corpus once into a token store. */
 import type { Command } from 'commander';
-import { prepare, type PrepareReport } from '../data/prepare.js';
-import type { CorpusFormat } from '../corpus/readers.js';
-import { ConfigError } from '../tensor/errors.js';
+import { prepare } from '../data/prepare.js';
 import { parseIntOpt, parseNumOpt, printJson, say } from './common.js';
+import { corpusOptions, describePrepare, type CorpusFlags } from './data.js';
 import { resolveTokenizer, trainerSpec } from './tokenizerSpec.js';
 
-interface Opts {
+interface Opts extends CorpusFlags {
   input: string;
-  format?: string;
-  column?: string;
   testFraction: number;
   seed: number;
   tokenizer: string;
@@ -21,24 +18,11 @@ interface Opts {
   json?: boolean;
 }
 
-const formats = ['notebook', 'lines', 'csv', 'jsonl', 'dir'];
-
-export function describePrepare(r: PrepareReport): string[] {
-  const lines = [`${r.reused ? 'reused' : 'prepared'} ${r.out} (vocabulary ${r.vocabSize}) in ${r.seconds.toFixed(1)}s`];
-  for (const [name, s] of [['train', r.train], ['test', r.test]] as const) {
-    lines.push(`  ${name.padEnd(5)} ${s.documents.toLocaleString('en-US')} documents, ${s.tokens.toLocaleString('en-US')} tokens, `
-      + `${s.meanTokens.toFixed(1)} per document (max ${s.maxTokens}), [UNK] ${(s.unknownRate * 100).toFixed(3)}%, truncated ${s.truncated}`);
-  }
-  return lines;
-}
-
 export function registerPrepare(program: Command): void {
-  program
+  corpusOptions(program
     .command('prepare')
     .description('tokenize a corpus once into a binary token store (train.bin, test.bin, tokenizer.json, manifest.json)')
-    .requiredOption('--input <path>', 'a corpus file, or a folder holding train.txt and test.txt')
-    .option('--format <format>', `${formats.join('|')} (default: from the path)`)
-    .option('--column <name>', 'the CSV column or JSONL field holding the text')
+    .requiredOption('--input <path>', 'a corpus file (.gz too), or a folder holding train.txt and test.txt (or .txt.gz)'))
     .option('--test-fraction <x>', 'share held out for test when splitting one file', parseNumOpt('--test-fraction', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0.1)
     .option('--seed <n>', 'seed of the train/test split', parseIntOpt('--seed'), 42)
     .option('--tokenizer <spec>', "vocab.txt, tokenizer.json, 'notebook' (BERT cased vocabulary, lowercasing), or train one: wordpiece:N, bpe:N, char", 'notebook')
@@ -46,10 +30,9 @@ export function registerPrepare(program: Command): void {
     .option('--max-tokens <n>', 'truncate documents to this many tokens', parseIntOpt('--max-tokens', 2), 512)
     .requiredOption('--out <dir>', 'the store folder to write')
     .option('--workers <n>', 'tokenizing threads (default: all cores)', parseIntOpt('--workers', 1))
-    .option('--force', 'tokenize again even if the store matches its inputs')
+    .option('--force', 'tokenize again even if the store matches its inputs, and replace a store prepared with other options')
     .option('--json', 'print the report as one JSON object')
     .action(async (o: Opts) => {
-      if (o.format !== undefined && !formats.includes(o.format)) throw new ConfigError(`unknown format '${o.format}'`, `use one of ${formats.join(', ')}`);
       const trainer = trainerSpec(o.tokenizer, o.lowercase);
       const { tokenizer, id } = trainer
         ? { tokenizer: async (texts: () => AsyncIterable<string>) => {
@@ -59,8 +42,8 @@ export function registerPrepare(program: Command): void {
         : await resolveTokenizer(o.tokenizer, o.lowercase);
       let last = 0;
       const r = await prepare({
-        corpus: { input: o.input, format: o.format as CorpusFormat | 'dir' | undefined, column: o.column, testFraction: o.testFraction, seed: o.seed },
-        tokenizer, tokenizerId: id, maxTokens: o.maxTokens, out: o.out, workers: o.workers, force: o.force,
+        corpus: { input: o.input, format: o.format, column: o.column, testFraction: o.testFraction, seed: o.seed },
+        tokenizer, tokenizerId: id, maxTokens: o.maxTokens, out: o.out, workers: o.workers, force: o.force, replace: o.force,
         onProgress: (split, docs, toks) => {
           if (o.json || !process.stderr.isTTY || Date.now() - last < 250) return;
           last = Date.now();
@@ -69,6 +52,21 @@ export function registerPrepare(program: Command): void {
       });
       if (!o.json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (o.json) printJson(r);
-      else for (const l of describePrepare(r)) say(false, l);
+      else {
+        for (const l of r.readings) say(false, l);
+        if (r.replaced) say(false, `replaced the store that was prepared with ${r.replaced}`);
+        for (const l of describePrepare(r)) say(false, l);
+      }
+      const note = smallVocabNote(o.tokenizer, r.vocabSize);
+      if (note) say(o.json, note);
     });
+}
+
+/** A note when a trained tokenizer came out smaller than asked (a corpus too small to learn more). */
+export function smallVocabNote(spec: string, vocabSize: number): string | null {
+  const m = /^(wordpiece|bpe|char):(\d+)$/i.exec(spec);
+  if (!m || vocabSize >= Number(m[2])) return null;
+  const what = m[1]!.toLowerCase() === 'char' ? 'distinct characters' : 'word pieces frequent enough to merge';
+  return `note: the vocabulary has ${vocabSize.toLocaleString('en-US')} tokens, fewer than the ${Number(m[2]).toLocaleString('en-US')} asked for: `
+    + `the training split has no more ${what}; a larger corpus gives a larger vocabulary`;
 }

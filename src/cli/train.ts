@@ -4,13 +4,13 @@
  * the test loss each epoch. Ctrl-C saves a checkpoint and stops; `--resume RUN_DIR` continues.
  * `--model ngram` counts instead (trainNgram.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { openData } from '../data/open.js';
 import { paddingReport } from '../data/batches.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
+import { findRecipe, listRecipes, readRecipeFile, type RecipeFile } from '../io/recipes.js';
 import { checkVocab } from '../io/run.js';
 import { resolveFamilyConfig } from '../models/family.js';
 import { allModelTypes, countParameters, createModel, families, familyOf, resolveModelConfig, type ModelType } from '../models/registry.js';
@@ -19,18 +19,23 @@ import { Rng } from '../tensor/rng.js';
 import { withoutRandomInit } from '../tensor/tensor.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { formatBytes } from '../train/memory.js';
-import { train, type TrainEvent } from '../train/trainer.js';
+import { train, type TrainResult } from '../train/trainer.js';
 import { NGRAM_FILE } from '../ngram/files.js';
 import { formatDuration, parseNumOpt, printJson, Progress, say } from './common.js';
 import { addModelOptions, addTrainOptions, type FlagTarget } from './flags.js';
+import { reportPlan, TrainReporter } from './trainReport.js';
 import { trainNgramRun } from './trainNgram.js';
+import { tryWriteRunPlot } from './plot.js';
+import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
+import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 
-interface Opts {
+interface Opts extends CorpusFlags {
   data?: string;
   model?: string;
   out?: string;
   resume?: string;
   config?: string;
+  recipe?: string;
   minutes?: number;
   json?: boolean;
   [key: string]: unknown;
@@ -46,9 +51,11 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--model <type>', `model type: ${familyHelp()}`).choices(allModelTypes))
     .option('--out <dir>', 'run folder for checkpoints, metrics and the tokenizer')
     .option('--resume <dir>', 'continue the run saved in this folder')
+    .option('--recipe <name>', `a shipped training recipe (${listRecipes().map((r) => r.name).join(', ') || 'none found'}; slm recipes describes them) or a recipe file; flags override it`)
     .option('--config <file>', 'JSON file {"model": {...}, "train": {...}, "data": "..."}; flags override it')
     .option('--minutes <m>', 'stop after this much training time (sets maxSeconds)', parseNumOpt('--minutes', (n) => n > 0, 'a positive number'))
     .option('--json', 'print one final JSON object');
+  corpusOptions(cmd);
   flagTargets = [...addModelOptions(cmd), ...addTrainOptions(cmd)];
   cmd.action(async (o: Opts) => runTrain(o));
 }
@@ -58,7 +65,7 @@ function familyHelp(): string {
 }
 
 async function runTrain(o: Opts): Promise<void> {
-  let file: { model?: Record<string, unknown>; train?: Record<string, unknown>; data?: string } = {};
+  let file: RecipeFile = {};
   const outDir = o.resume ?? o.out;
   if (!outDir) throw new ConfigError('slm train needs --out RUN_DIR (or --resume RUN_DIR)');
   if (o.resume) {
@@ -66,13 +73,11 @@ async function runTrain(o: Opts): Promise<void> {
       throw new ConfigError(`nothing to resume in ${o.resume}: no ${RUN_FILES.trainer}`, 'start a run with --out first');
     }
     file = readJson(join(o.resume, RUN_FILES.config), 'run config');
-  } else if (o.config) {
-    try {
-      file = JSON.parse(readFileSync(o.config, 'utf8')) as typeof file;
-    } catch (err) {
-      throw new ConfigError(`cannot read config ${o.config}: ${(err as Error).message}`);
-    }
-    for (const k of Object.keys(file)) if (!['model', 'train', 'data'].includes(k)) throw new ConfigError(`unknown section '${k}' in ${o.config}`, 'use model, train and data');
+  } else if (o.config || o.recipe) {
+    if (o.config && o.recipe) throw new ConfigError('give --recipe or --config, not both', 'a recipe is a config file that ships with slmkit');
+    const found = o.recipe ? findRecipe(o.recipe) : { path: o.config!, file: readRecipeFile(o.config!) };
+    file = found.file;
+    if (o.recipe) say(o.json, `recipe ${o.recipe} (${found.path})${file.recipe?.description ? `: ${file.recipe.description}` : ''}`);
   }
   if (!o.resume && (existsSync(join(outDir, RUN_FILES.trainer)) || existsSync(join(outDir, NGRAM_FILE)))) {
     throw new ConfigError(`${outDir} already holds a run`, `continue it with --resume ${outDir}, or choose another --out`);
@@ -84,7 +89,8 @@ async function runTrain(o: Opts): Promise<void> {
     modelRaw.type = o.model;
   }
   for (const t of flagTargets) {
-    if (o[t.attr] === undefined) continue;
+    // A --no-x flag's option is true unless given: only an explicit false counts.
+    if (o[t.attr] === undefined || (t.negated && o[t.attr] === true)) continue;
     if (o.resume && t.section === 'model') throw new ConfigError(`${t.flag} cannot change when resuming`, 'the model is rebuilt from the run\'s config.json');
     (t.section === 'model' ? modelRaw : trainRaw)[t.key] = o[t.attr];
   }
@@ -98,13 +104,13 @@ async function runTrain(o: Opts): Promise<void> {
   resolveFamilyConfig(family, { vocabSize: 1, ...modelRaw });
   if (family.kind === 'neural') resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
 
-  const data = await openData(dataPath, {
-    onProgress: (split, docs) => { if (process.stderr.isTTY && !o.json) process.stderr.write(`\rpreparing ${split}: ${docs} documents`); },
-  });
-  if (process.stderr.isTTY && !o.json && data.prepared) process.stderr.write('\r\x1b[K');
-  if (data.prepared && !o.json) say(o.json, `data: ${data.prepared.reused ? 'reused' : 'prepared'} ${data.dir}`);
+  const data = await openDataForCli(dataPath, o);
+  if (o.resume) {
+    const path = join(o.resume, RUN_FILES.tokenizer);
+    checkDataFitsRun(data, { tokenizer: tokenizerFromJson(readJson<object>(path, 'tokenizer'), { source: path }), dir: o.resume }, dataPath);
+  }
   modelRaw.vocabSize ??= data.tokenizer.vocabSize;
-  if (modelRaw.type === 'ngram') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
+  if (family.kind === 'counted') return trainNgramRun({ json: o.json, resume: o.resume, outDir, dataPath, data, modelRaw, trainRaw });
   const modelConfig = resolveModelConfig(modelRaw);
   checkVocab(data.tokenizer, modelConfig, 'the config');
   const config = resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
@@ -128,22 +134,26 @@ async function runTrain(o: Opts): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   const progress = new Progress(process.stderr, config.logEvery);
+  const reporter = new TrainReporter(progress, o.json);
   try {
     const r = await train({
       model, modelConfig, config, train: data.train, test: data.test, outDir, resume: !!o.resume, signal: ac.signal,
       tokenizerJson: data.tokenizer.toJSON(), extraConfig: { data: dataPath },
       // The estimate counts the weights (and, resuming, the optimizer moments) this process already
       // holds, so they count as available: free memory alone would count them twice.
-      onEvent: (e) => onEvent(e, progress, o.json, freemem() + process.memoryUsage().rss),
+      checkPlan: (plan) => reportPlan(plan, freemem() + process.memoryUsage().rss, o.json),
+      onEvent: (e) => reporter.onEvent(e),
     });
     progress.stop();
     if (o.json) printJson({ ...r, runDir: outDir });
     else {
-      say(false, `${r.interrupted ? 'stopped' : 'done'}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
+      say(false, `${stopText(r.stop)}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
         + `(${Math.round(r.tokensPerSecond)} tokens/s, peak memory ${formatBytes(r.peakRssBytes)}); train loss ${r.trainLoss.toFixed(4)}`
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }
+    const plot = tryWriteRunPlot(outDir);
+    say(o.json, plot.path ? `loss curve: ${plot.path}` : `note: ${plot.note}`);
     if (r.interrupted) process.exitCode = 130;
   } finally {
     progress.stop();
@@ -151,47 +161,14 @@ async function runTrain(o: Opts): Promise<void> {
   }
 }
 
-function onEvent(e: TrainEvent, p: Progress, json: boolean | undefined, free: number): void {
-  switch (e.kind) {
-    case 'start': {
-      const m = e.estimate;
-      say(json, `memory estimate: ${formatBytes(m.total)} (parameters ${formatBytes(m.parameters)}, gradients ${formatBytes(m.gradients)}, `
-        + `AdamW ${formatBytes(m.optimizer)}, activations ${formatBytes(m.activations)} in micro-batches of ${m.microRows} rows); available ${formatBytes(free)}`);
-      if (m.total > free * 0.95) {
-        throw new ConfigError(`training needs about ${formatBytes(m.total)} but only ${formatBytes(free)} is available`,
-          'lower --memory-budget or --batch-size, or choose a smaller model');
-      }
-      if (e.cutDocuments > 0) {
-        say(json, `note: ${e.cutDocuments.toLocaleString('en-US')} training documents are longer than the model's ${e.documentLimit! - 1} positions and are cut to `
-          + `${e.documentLimit} tokens; --batching packed trains on every token`);
-      }
-      if (e.resumedAt > 0) say(json, `resuming at step ${e.resumedAt}`);
-      if (!json) p.start(e.totalSteps, 'train');
-      return;
-    }
-    case 'step': {
-      const text = `epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${Math.round(e.tokensPerSecond)} tok/s ETA ${formatDuration(e.etaSeconds)}`;
-      const line = `step ${e.step}/${e.totalSteps} epoch ${e.epoch} batch ${e.batch}/${e.batchesPerEpoch} loss ${e.loss.toFixed(4)} `
-        + `(avg ${e.avgLoss.toFixed(4)}) ${Math.round(e.tokensPerSecond)} tok/s ETA ${formatDuration(e.etaSeconds)}`;
-      if (json) {
-        if (e.log) process.stderr.write(`${line}\n`);
-        return;
-      }
-      p.update(e.step, text, line, e.log);
-      return;
-    }
-    case 'eval': {
-      const r = e.result;
-      const line = `after step ${e.step} (${e.epoch} epochs done): test loss ${r.loss.toFixed(4)} per token (${r.tokens.toLocaleString('en-US')} tokens), `
-        + `${r.batchMeanLoss.toFixed(4)} as the mean of ${r.batches} batch losses (the notebook's figure); perplexity ${r.perplexity.toFixed(1)}`;
-      if (json) process.stderr.write(`${line}\n`);
-      else p.log(line);
-      return;
-    }
-    case 'checkpoint':
-      if (!json && e.reason !== 'end') p.log(`checkpoint at step ${e.step} (${e.reason})`);
-      return;
-    default:
-      e satisfies never;
+/** Why the run ended, in words. */
+export function stopText(stop: TrainResult['stop']): string {
+  switch (stop) {
+    case 'epochs': return 'done (every epoch)';
+    case 'steps': return 'done (--max-steps reached)';
+    case 'tokens': return 'done (--max-tokens reached)';
+    case 'time': return 'done (time budget used)';
+    case 'interrupt': return 'stopped';
+    default: return stop satisfies never;
   }
 }

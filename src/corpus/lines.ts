@@ -2,10 +2,57 @@
  * Streaming line reader: yields the lines of a file one at a time (never the whole file), with
  * their 1-based numbers, decoding strict UTF-8 so that invalid bytes are reported with the line and
  * byte offset instead of silently becoming U+FFFD. Accepts `\n` and `\r\n` line ends and drops a
- * leading byte-order mark.
+ * leading byte-order mark. A file whose name ends in `.gz` is inflated as it streams (never whole
+ * in memory); offsets are then offsets in the inflated text.
  */
 import { createReadStream, statSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { DataError } from './errors.js';
+
+/** True for a path read through gunzip. */
+export function isGzip(path: string): boolean {
+  return /\.gz$/i.test(path);
+}
+
+/** The file's name without a trailing `.gz` (what its format is guessed from). */
+export function withoutGz(path: string): string {
+  return path.replace(/\.gz$/i, '');
+}
+
+/**
+ * The bytes of `path` as a stream, inflated when the name ends in `.gz`. A file that is not gzip,
+ * or whose gzip stream is cut short, fails the stream with a DataError naming the file.
+ */
+export function openInputStream(path: string): Readable {
+  const src = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (!isGzip(path)) return src;
+  const gunzip = createGunzip({ chunkSize: 1 << 16 });
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const fail = (err: Error) => {
+    src.destroy();
+    gunzip.destroy();
+    out.destroy(gzipError(path, err));
+  };
+  src.on('error', fail);
+  gunzip.on('error', fail);
+  src.pipe(gunzip).pipe(out);
+  return out;
+}
+
+function gzipError(path: string, err: Error): Error {
+  if (err instanceof DataError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
+    return new DataError(`${path} is truncated: its gzip stream ends before the end of the compressed data`,
+      'the file was cut short (an interrupted download or copy); fetch or compress it again');
+  }
+  if (code === 'Z_DATA_ERROR') {
+    return new DataError(`${path} is not valid gzip data (${err.message})`,
+      'a name ending in .gz is read through gunzip; rename the file if it is plain text, or compress it again with gzip');
+  }
+  return new DataError(`cannot read ${path}: ${err.message}`);
+}
 
 export interface Line {
   /** Text of the line without its line end. */
@@ -61,7 +108,7 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
   let lineNo = 0;
   let offset = 0;
   let first = true;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of openInputStream(path) as AsyncIterable<Buffer>) {
     let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     if (first) {
       first = false;

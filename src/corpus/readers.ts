@@ -8,10 +8,9 @@
  * - `jsonl`: JSON Lines; the document is the named string field.
  * Empty documents are skipped (and counted by the caller if it wishes).
  */
-import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { DataError } from './errors.js';
-import { checkInputFile, readLines } from './lines.js';
+import { checkInputFile, openInputStream, readLines, withoutGz } from './lines.js';
 
 export type CorpusFormat = 'notebook' | 'lines' | 'csv' | 'jsonl';
 
@@ -29,8 +28,9 @@ export interface ReadOptions {
 
 /** Picks a format from the file name when the user gave none. */
 export function guessFormat(path: string): CorpusFormat {
-  if (/\.csv$/i.test(path)) return 'csv';
-  if (/\.jsonl$|\.ndjson$/i.test(path)) return 'jsonl';
+  const name = withoutGz(path);
+  if (/\.csv$/i.test(name)) return 'csv';
+  if (/\.jsonl$|\.ndjson$/i.test(name)) return 'jsonl';
   return 'notebook';
 }
 
@@ -119,7 +119,10 @@ function expectEnd(path: string, s: string, close: number, line: number): void {
 
 async function* readCsvColumn(path: string, column: string): AsyncGenerator<Doc> {
   checkInputFile(path);
-  const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, relax_column_count: false, info: true }));
+  const src = openInputStream(path);
+  const parser = parse({ columns: true, bom: true, relax_column_count: false, info: true });
+  src.on('error', (e) => parser.destroy(e));
+  src.pipe(parser);
   let checked = false;
   try {
     for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {

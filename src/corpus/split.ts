@@ -1,14 +1,17 @@
 /**
- * A corpus as train and test splits. A directory holding `train.txt` and `test.txt` is used as it
- * is (the notebook's layout). A single file is split by a seeded shuffle of document indices:
+ * A corpus as train and test splits. A directory holding `train.txt` and `test.txt` (or
+ * `train.txt.gz` and `test.txt.gz`) is used as it is (the notebook's layout). A text file whose
+ * format is not given is read as the notebook's CSV-quoted lines or as plain lines, whichever its
+ * first lines show (sniff.ts), and the corpus says which. A single file is split by a seeded shuffle of document indices:
  * one counting pass, then `round(n * testFraction)` documents of a seeded permutation go to test.
  * Only a byte per document is kept in memory, so corpora larger than memory stream through.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Rng } from '../tensor/rng.js';
 import { DataError } from './errors.js';
 import { type CorpusFormat, type Doc, guessFormat, readDocuments } from './readers.js';
+import { describeReading, sniffReading } from './sniff.js';
 
 export type Split = 'train' | 'test';
 
@@ -30,6 +33,8 @@ export interface Corpus {
   readonly source: string;
   /** The files read (for hashing inputs in manifests). */
   readonly files: string[];
+  /** How each text file is read when the format was chosen here, one line per file, for people. */
+  readonly readings: string[];
   documents(split: Split): AsyncGenerator<Doc>;
 }
 
@@ -40,21 +45,35 @@ export async function openCorpus(opts: CorpusOptions): Promise<Corpus> {
   const format = opts.format ?? (isDir ? 'dir' : guessFormat(input));
   if (format === 'dir' || isDir) {
     if (!isDir) throw new DataError(`--format dir needs a folder, but ${input} is a file`);
-    const files = { train: join(input, 'train.txt'), test: join(input, 'test.txt') };
-    for (const f of Object.values(files)) {
-      if (!existsSync(f)) throw new DataError(`${input} has no ${f.slice(input.length + 1)}`, 'a corpus folder holds train.txt and test.txt (one document per line), or give a single file to split');
+    const files = { train: splitFile(input, 'train'), test: splitFile(input, 'test') };
+    const formats: Record<Split, CorpusFormat> = { train: 'notebook', test: 'notebook' };
+    const readings: string[] = [];
+    for (const split of ['train', 'test'] as const) {
+      if (format !== 'dir') formats[split] = format;
+      else {
+        const r = await sniffReading(files[split]);
+        formats[split] = r.format;
+        readings.push(describeReading(basename(files[split]), r));
+      }
     }
-    const fileFormat: CorpusFormat = format === 'dir' ? 'notebook' : format;
     return {
       source: `${files.train} and ${files.test}`,
       files: [files.train, files.test],
-      documents: (split) => readDocuments(files[split], { format: fileFormat, column: opts.column }),
+      readings,
+      documents: (split) => readDocuments(files[split], { format: formats[split], column: opts.column }),
     };
   }
   const testFraction = opts.testFraction ?? 0.1;
   if (!(testFraction >= 0 && testFraction < 1)) throw new DataError(`test fraction must be in [0, 1), got ${testFraction}`);
   const seed = opts.seed ?? 42;
-  const read = (): AsyncGenerator<Doc> => readDocuments(input, { format, column: opts.column });
+  let fileFormat = format;
+  const readings: string[] = [];
+  if (opts.format === undefined && format === 'notebook') {
+    const r = await sniffReading(input);
+    fileFormat = r.format;
+    readings.push(describeReading(basename(input), r));
+  }
+  const read = (): AsyncGenerator<Doc> => readDocuments(input, { format: fileFormat, column: opts.column });
   let isTest: Uint8Array | null = null;
   const membership = async (): Promise<Uint8Array> => {
     if (isTest) return isTest;
@@ -67,6 +86,7 @@ export async function openCorpus(opts: CorpusOptions): Promise<Corpus> {
   return {
     source: `${input} split ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} with seed ${seed}`,
     files: [input],
+    readings,
     documents: async function* (split) {
       const member = await membership();
       let i = 0;
@@ -75,6 +95,19 @@ export async function openCorpus(opts: CorpusOptions): Promise<Corpus> {
       }
     },
   };
+}
+
+/** DIR/NAME.txt, or DIR/NAME.txt.gz when only that exists. */
+function splitFile(dir: string, name: Split): string {
+  const plain = join(dir, `${name}.txt`);
+  const gz = `${plain}.gz`;
+  if (existsSync(plain) && existsSync(gz)) {
+    throw new DataError(`${dir} holds both ${name}.txt and ${name}.txt.gz`, 'keep one of them, so it is clear which is read');
+  }
+  if (existsSync(plain)) return plain;
+  if (existsSync(gz)) return gz;
+  throw new DataError(`${dir} has no ${name}.txt`,
+    'a corpus folder holds train.txt and test.txt (or train.txt.gz and test.txt.gz), one document per line; or give a single file to split');
 }
 
 /** 1 for the documents that go to test: the first round(n * fraction) of a seeded permutation. */

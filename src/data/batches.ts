@@ -11,7 +11,7 @@ import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { narrow } from '../ops/shape.js';
-import { documentIds, numDocuments, type TokenSplit } from './store.js';
+import { documentIds, numDocuments, type TokenSplit } from './split.js';
 
 export interface Batch {
   /** (B,T) int32 token ids, 0 on padding. */

@@ -3,6 +3,7 @@
  * tokens and truncations. Shared by the main thread and the tokenize workers.
  */
 import type { Tokenizer } from '../tokenizer/types.js';
+import { coveredText } from './textSize.js';
 
 export interface EncodeRequest {
   seq: number;
@@ -13,6 +14,9 @@ export interface EncodeResult {
   seq: number;
   ids: Uint32Array;
   lengths: Int32Array;
+  /** UTF-8 bytes and characters of the text each document's kept tokens cover. */
+  textBytes: Uint32Array;
+  textChars: Uint32Array;
   unknown: number;
   truncated: number;
 }
@@ -23,10 +27,17 @@ export function encodeBatch(tokenizer: Tokenizer, req: EncodeRequest, maxTokens:
   let unknown = 0;
   let truncated = 0;
   const unk = tokenizer.unkId;
-  for (const text of req.texts) {
+  const textBytes = new Uint32Array(req.texts.length);
+  const textChars = new Uint32Array(req.texts.length);
+  const specials = tokenizer.encode('', { maxLength: Infinity }).ids.length;
+  for (const [i, text] of req.texts.entries()) {
     const e = tokenizer.encode(text, { maxLength: maxTokens });
     const ids = e.ids;
-    if ((e.dropped ?? 0) > 0) truncated++;
+    const cut = (e.dropped ?? 0) > 0;
+    if (cut) truncated++;
+    const size = coveredText(tokenizer, text, ids.length - specials, cut);
+    textBytes[i] = size.bytes;
+    textChars[i] = size.chars;
     if (unk !== undefined) for (const id of ids) if (id === unk) unknown++;
     parts.push(ids);
     total += ids.length;
@@ -39,5 +50,5 @@ export function encodeBatch(tokenizer: Tokenizer, req: EncodeRequest, maxTokens:
     o += p.length;
     lengths[i] = p.length;
   });
-  return { seq: req.seq, ids: flat, lengths, unknown, truncated };
+  return { seq: req.seq, ids: flat, lengths, textBytes, textChars, unknown, truncated };
 }

@@ -1,15 +1,18 @@
 /**
  * Opening training data: a prepared store (a folder with manifest.json, train.bin, test.bin and
  * tokenizer.json), or raw text (a folder with train.txt/test.txt, or one file) that is prepared on
- * the fly with the notebook's tokenizer settings (BERT cased WordPiece, lowercasing, 512 tokens)
- * into a cache folder keyed by the input's path, and reused while the input is unchanged.
+ * the fly — with the notebook's tokenizer settings (BERT cased WordPiece, lowercasing, 512 tokens)
+ * unless a tokenizer is given (slm eval uses the run's own) — into a cache folder keyed by the
+ * input's path, format and tokenizer, and reused while the input is unchanged. Paths that are
+ * nearly right (a file inside a store, a run folder) are named for what they are.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../corpus/errors.js';
+import type { CorpusFormat } from '../corpus/readers.js';
 import { loadTokenizer } from '../io/tokenizerFiles.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -43,19 +46,64 @@ export function cacheDir(): string {
 
 export interface OpenDataOptions {
   onProgress?: (split: string, documents: number, tokens: number) => void;
+  /** How to read raw text (default: from the path; see openCorpus). Ignored for a store. */
+  format?: CorpusFormat | 'dir';
+  /** CSV column or JSONL field holding the text. */
+  column?: string;
+  /** Tokenizer for raw text (default the notebook's), with a stable description for the cache key. */
+  tokenizer?: { tokenizer: Tokenizer; id: string };
+}
+
+/** The files a store folder holds, and those of a run folder, for recognising nearly-right paths. */
+const storeFiles = new Set(['train.bin', 'test.bin', 'manifest.json']);
+const runFiles = new Set(['model.safetensors', 'optimizer.safetensors', 'trainer.json', 'metrics.jsonl', 'model.ngram', 'loss.svg']);
+
+/** A run folder (config.json with a model section), told apart from data. */
+export function isRunFolder(dir: string): boolean {
+  return existsSync(join(dir, 'config.json')) && (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.ngram'))
+    || existsSync(join(dir, 'trainer.json')));
+}
+
+/** Throws a DataError when `path` is a file inside a store or a run, or a run folder, passed as data. */
+export function checkDataPath(path: string): void {
+  if (!existsSync(path)) throw new DataError(`data not found: ${path}`, 'pass a folder prepared by slm prepare, one holding train.txt and test.txt, or a corpus file');
+  const parent = dirname(path);
+  const name = basename(path);
+  if (!statSync(path).isDirectory()) {
+    if (storeFiles.has(name) || (name === 'tokenizer.json' && isStore(parent))) {
+      throw new DataError(`${path} is a file inside the token store ${parent}`, `pass the folder: --data ${parent}`);
+    }
+    if (runFiles.has(name) || (['config.json', 'tokenizer.json'].includes(name) && isRunFolder(parent))) {
+      throw new DataError(`${path} is a file of the run folder ${parent}, not data`,
+        'pass a store from slm prepare, a folder with train.txt and test.txt, or a corpus file');
+    }
+    return;
+  }
+  if (!isStore(path) && isRunFolder(path)) {
+    throw new DataError(`${path} is a run folder (a trained model), not data`,
+      'pass it as --model; --data takes a store from slm prepare, a folder with train.txt and test.txt, or a corpus file');
+  }
 }
 
 export async function openData(path: string, o: OpenDataOptions = {}): Promise<OpenedData> {
-  if (!existsSync(path)) throw new DataError(`data not found: ${path}`, 'pass a folder prepared by slm prepare, or one holding train.txt and test.txt');
+  checkDataPath(path);
   if (isStore(path)) return loadStore(path);
-  const tokenizer = await notebookTokenizer();
-  const key = createHash('sha1').update(resolve(path)).digest('hex').slice(0, 16);
+  const { tokenizer, id } = o.tokenizer ?? { tokenizer: await notebookTokenizer(), id: notebookTokenizerId };
+  const key = createHash('sha1').update(JSON.stringify([resolve(path), o.format ?? null, o.column ?? null, id])).digest('hex').slice(0, 16);
   const out = join(cacheDir(), `store-${key}`);
   const prepared = await prepare({
-    corpus: { input: path }, tokenizer, tokenizerId: 'notebook: bert-base-cased-vocab.txt, lowercase', maxTokens: 512, out,
-    onProgress: o.onProgress,
+    corpus: { input: path, format: o.format, column: o.column }, tokenizer, tokenizerId: id, maxTokens: 512, out,
+    onProgress: o.onProgress, replace: true, // a cache folder: replacing it is its purpose
   });
   return { ...loadStore(out), prepared };
+}
+
+/** How the notebook's tokenizer is named in manifests and cache keys. */
+export const notebookTokenizerId = 'notebook: bert-base-cased-vocab.txt, lowercase';
+
+/** A tokenizer's stable id for cache keys: a hash of its tokenizer.json. */
+export function tokenizerId(t: Tokenizer, label: string): string {
+  return `${label} sha1:${createHash('sha1').update(JSON.stringify(t.toJSON())).digest('hex').slice(0, 16)}`;
 }
 
 export function loadStore(dir: string): OpenedData {

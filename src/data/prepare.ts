@@ -3,7 +3,9 @@
  * every core (worker threads, results written in document order), writes DIR/train.bin,
  * DIR/test.bin, DIR/tokenizer.json and DIR/manifest.json, each atomically. The manifest records
  * the inputs' sizes and SHA-256 and every option; a second call with the same inputs and options
- * reuses the store instead of tokenizing again.
+ * reuses the store instead of tokenizing again. A store prepared from other inputs or with other
+ * options is never replaced silently (runs trained from it would no longer fit it): that takes
+ * `replace` (slm prepare --force), except for an older store format, which is rebuilt as it was.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,7 +19,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { encodeBatch, type EncodeRequest, type EncodeResult } from './encodeBatch.js';
 import { StoreWriter } from './store.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 export interface SplitStats {
   documents: number;
@@ -26,6 +28,9 @@ export interface SplitStats {
   maxTokens: number;
   unknownRate: number;
   truncated: number;
+  /** UTF-8 bytes and characters of the text the stored tokens cover (bits per byte's denominator). */
+  textBytes: number;
+  textChars: number;
 }
 
 export interface PrepareOptions {
@@ -41,6 +46,8 @@ export interface PrepareOptions {
   workers?: number;
   /** Tokenize again even when the manifest matches. */
   force?: boolean;
+  /** Replace a store prepared from other inputs or with other options (default false: refuse). */
+  replace?: boolean;
   onProgress?: (split: Split, documents: number, tokens: number) => void;
 }
 
@@ -51,6 +58,10 @@ export interface PrepareReport {
   seconds: number;
   train: SplitStats;
   test: SplitStats;
+  /** How each text file was read when no format was given (one line each, for people). */
+  readings: string[];
+  /** Set when an existing store was replaced: what it had been prepared from. */
+  replaced?: string;
 }
 
 interface Manifest {
@@ -59,6 +70,24 @@ interface Manifest {
   options: Record<string, unknown>;
   vocabSize: number;
   stats: { train: SplitStats; test: SplitStats };
+  readings?: string[];
+}
+
+/** The manifest of the store in `dir`, or null when there is none or it cannot be read. */
+export function readManifest(dir: string): Manifest | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+}
+
+/** What a store was prepared with, in words: "tokenizer bpe:2000 lowercase=false, from a.txt". */
+export function describeManifest(m: Manifest): string {
+  const o = m.options;
+  const from = m.inputs.map((i) => i.path).join(' and ');
+  return `tokenizer ${String(o.tokenizer)}, max tokens ${String(o.maxTokens)}${o.format ? `, format ${String(o.format)}` : ''}`
+    + `${o.column ? `, column ${String(o.column)}` : ''}, from ${from}`;
 }
 
 async function sha256(path: string): Promise<string> {
@@ -79,16 +108,21 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
     seed: o.corpus.seed ?? 42, tokenizer: o.tokenizerId, maxTokens,
   };
   const manifestPath = join(o.out, 'manifest.json');
-  if (!o.force && existsSync(manifestPath) && existsSync(join(o.out, 'train.bin')) && existsSync(join(o.out, 'test.bin'))) {
-    try {
-      const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-      if (m.slmkitStore === MANIFEST_VERSION && JSON.stringify(m.inputs) === JSON.stringify(inputs)
-        && JSON.stringify(m.options) === JSON.stringify(options)) {
-        return { out: o.out, reused: true, vocabSize: m.vocabSize, seconds: (performance.now() - t0) / 1000, ...m.stats };
-      }
-    } catch {
-      // An unreadable manifest means prepare again.
+  const old = existsSync(join(o.out, 'train.bin')) || existsSync(manifestPath) ? readManifest(o.out) : null;
+  const same = old !== null && JSON.stringify(old.inputs) === JSON.stringify(inputs) && JSON.stringify(old.options) === JSON.stringify(options);
+  if (!o.force && same && old.slmkitStore === MANIFEST_VERSION && existsSync(join(o.out, 'train.bin')) && existsSync(join(o.out, 'test.bin'))) {
+    return {
+      out: o.out, reused: true, vocabSize: old.vocabSize, seconds: (performance.now() - t0) / 1000, ...old.stats, readings: old.readings ?? [],
+    };
+  }
+  let replaced: string | undefined;
+  if (existsSync(join(o.out, 'train.bin')) && !same) {
+    const was = old ? describeManifest(old) : 'a store without a readable manifest.json';
+    if (!o.replace) {
+      throw new DataError(`${o.out} already holds a token store prepared with other options or inputs (${was})`,
+        'runs trained from it need it as it is: choose another --out, or pass --force to replace it');
     }
+    replaced = was;
   }
   mkdirSync(o.out, { recursive: true });
   const tokenizer = typeof o.tokenizer === 'function'
@@ -104,10 +138,13 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
     writeFileAtomic(join(o.out, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON(), null, 2)}\n`);
     const manifest: Manifest = {
       slmkitStore: MANIFEST_VERSION, inputs, options, vocabSize: tokenizer.vocabSize,
-      stats: { train: stats.train!, test: stats.test! },
+      stats: { train: stats.train!, test: stats.test! }, readings: corpus.readings,
     };
     writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    return { out: o.out, reused: false, vocabSize: tokenizer.vocabSize, seconds: (performance.now() - t0) / 1000, ...manifest.stats };
+    return {
+      out: o.out, reused: false, vocabSize: tokenizer.vocabSize, seconds: (performance.now() - t0) / 1000, ...manifest.stats,
+      readings: corpus.readings, ...(replaced !== undefined ? { replaced } : {}),
+    };
   } finally {
     await pool?.close();
   }
@@ -116,12 +153,14 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
 async function prepareSplit(docs: AsyncIterable<{ text: string }>, tokenizer: Tokenizer, o: PrepareOptions, split: Split,
   maxTokens: number, pool: EncoderPool | null): Promise<SplitStats> {
   const writer = new StoreWriter(join(o.out, `${split}.bin`), tokenizer.vocabSize);
-  const s: SplitStats = { documents: 0, tokens: 0, meanTokens: 0, maxTokens: 0, unknownRate: 0, truncated: 0 };
+  const s: SplitStats = { documents: 0, tokens: 0, meanTokens: 0, maxTokens: 0, unknownRate: 0, truncated: 0, textBytes: 0, textChars: 0 };
   let unknown = 0;
   const take = (r: EncodeResult) => {
     let off = 0;
-    for (const len of r.lengths) {
-      writer.add(r.ids.subarray(off, off + len));
+    for (const [i, len] of r.lengths.entries()) {
+      writer.add(r.ids.subarray(off, off + len), r.textBytes[i], r.textChars[i]);
+      s.textBytes += r.textBytes[i]!;
+      s.textChars += r.textChars[i]!;
       off += len;
       s.documents++;
       s.tokens += len;

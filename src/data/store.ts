@@ -7,41 +7,32 @@
  *                     documents u64 | tokens u64 | vocabulary size u32 | reserved (zeros)
  *   ids:     tokens × (uint16 | uint32), documents back to back
  *   offsets: (documents + 1) × u64, document d is ids[offsets[d], offsets[d+1])
- * The offsets come last so a writer can stream ids without knowing the count in advance; the
+ *   text bytes: documents × u32, UTF-8 bytes of the text each document's tokens cover (version 2)
+ *   text chars: documents × u32, Unicode characters of that text (version 2)
+ * The text sizes turn a loss in nats per token into bits per byte or per character, figures that
+ * compare across tokenizers. Version 1 files (no text sizes) are still read; they report no bits
+ * per byte. The offsets come last so a writer can stream ids without knowing the count in advance; the
  * header is filled in at the end. Files are written to a temporary name, synced, then renamed,
  * so an interrupted write never leaves a half-written store under the real name.
  */
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { readFully } from '../io/atomic.js';
 import { DataError } from '../corpus/errors.js';
+import type { TokenSplit } from './split.js';
 
 export const STORE_MAGIC = 'SLMTOKEN';
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
 const HEADER_BYTES = 64;
 
-/** A split's documents in memory: ids of all documents and their start offsets. */
-export interface TokenSplit {
-  /** Token ids of all documents, concatenated. */
-  readonly ids: Uint16Array | Uint32Array;
-  /** (documents + 1) offsets into ids. */
-  readonly offsets: Float64Array;
-  readonly vocabSize: number;
-}
-
-export function numDocuments(s: TokenSplit): number {
-  return s.offsets.length - 1;
-}
-
-/** The ids of document d (a view, no copy). */
-export function documentIds(s: TokenSplit, d: number): Uint16Array | Uint32Array {
-  return s.ids.subarray(s.offsets[d]!, s.offsets[d + 1]!);
-}
+export { documentIds, firstDocuments, longestDocument, numDocuments, type TokenSplit } from './split.js';
 
 /** Streams documents into a store file; `finish()` makes it visible under its name. */
 export class StoreWriter {
   private readonly fd: number;
   private readonly tmp: string;
   private readonly offsets: number[] = [0];
+  private readonly textBytes: number[] = [];
+  private readonly textChars: number[] = [];
   private tokens = 0;
   private readonly bytesPerId: 2 | 4;
   private done = false;
@@ -53,8 +44,8 @@ export class StoreWriter {
     writeSync(this.fd, new Uint8Array(HEADER_BYTES));
   }
 
-  /** Appends one document's ids. */
-  add(ids: ArrayLike<number>): void {
+  /** Appends one document's ids and the size of the text they cover (0 when unknown). */
+  add(ids: ArrayLike<number>, textBytes = 0, textChars = 0): void {
     const arr = this.bytesPerId === 2 ? new Uint16Array(ids.length) : new Uint32Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -66,6 +57,8 @@ export class StoreWriter {
     writeSync(this.fd, new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
     this.tokens += ids.length;
     this.offsets.push(this.tokens);
+    this.textBytes.push(textBytes);
+    this.textChars.push(textChars);
   }
 
   get documents(): number {
@@ -78,6 +71,8 @@ export class StoreWriter {
     const offs = new BigUint64Array(this.offsets.length);
     this.offsets.forEach((o, i) => { offs[i] = BigInt(o); });
     writeSync(this.fd, new Uint8Array(offs.buffer));
+    writeSync(this.fd, new Uint8Array(Uint32Array.from(this.textBytes).buffer));
+    writeSync(this.fd, new Uint8Array(Uint32Array.from(this.textChars).buffer));
     const header = new DataView(new ArrayBuffer(HEADER_BYTES));
     for (let i = 0; i < 8; i++) header.setUint8(i, STORE_MAGIC.charCodeAt(i));
     header.setUint32(8, STORE_VERSION, true);
@@ -121,14 +116,15 @@ export function readStore(path: string): TokenSplit {
       throw new DataError(`${path} is not a slmkit token store (magic ${JSON.stringify(magic)}, expected ${STORE_MAGIC})`);
     }
     const version = dv.getUint32(8, true);
-    if (version !== STORE_VERSION) {
-      throw new DataError(`${path} is token store version ${version}; this slmkit reads version ${STORE_VERSION}`, 'prepare the data again with this version');
+    if (version !== 1 && version !== STORE_VERSION) {
+      throw new DataError(`${path} is token store version ${version}; this slmkit reads versions 1 and ${STORE_VERSION}`, 'prepare the data again with this version');
     }
     const bpi = dv.getUint32(12, true);
     const docs = Number(dv.getBigUint64(16, true));
     const tokens = Number(dv.getBigUint64(24, true));
     const vocabSize = dv.getUint32(32, true);
-    const expect = HEADER_BYTES + tokens * bpi + (docs + 1) * 8;
+    const sizes = version >= 2 ? docs * 8 : 0;
+    const expect = HEADER_BYTES + tokens * bpi + (docs + 1) * 8 + sizes;
     if ((bpi !== 2 && bpi !== 4) || expect !== size) {
       throw new DataError(`${path} is damaged: header says ${docs} documents and ${tokens} tokens (${expect} bytes) but the file has ${size} bytes`,
         'prepare the data again');
@@ -145,21 +141,15 @@ export function readStore(path: string): TokenSplit {
       if (i > 0 && offsets[i]! < offsets[i - 1]!) throw new DataError(`${path} is damaged: document offsets go backwards at ${i}`, 'prepare the data again');
     }
     if (offsets[docs] !== tokens) throw new DataError(`${path} is damaged: offsets end at ${offsets[docs]}, not ${tokens}`, 'prepare the data again');
-    return { ids, offsets, vocabSize };
+    if (version < 2) return { ids, offsets, vocabSize };
+    const sizeBytes = new Uint8Array(sizes);
+    readFully(fd, sizeBytes, HEADER_BYTES + idBytes.length + offBytes.length);
+    const textBytes = new Uint32Array(sizeBytes.buffer, 0, docs);
+    const textChars = new Uint32Array(sizeBytes.buffer, docs * 4, docs);
+    return { ids, offsets, vocabSize, textBytes, textChars };
   } finally {
     closeSync(fd);
   }
 }
 
-/** The first n documents of a split (views, no copy). */
-export function firstDocuments(s: TokenSplit, n: number): TokenSplit {
-  const k = Math.max(0, Math.min(n, numDocuments(s)));
-  return { ids: s.ids.subarray(0, s.offsets[k]!), offsets: s.offsets.subarray(0, k + 1), vocabSize: s.vocabSize };
-}
-
-/** Tokens in the longest document of a split (the padded batch length to plan memory for). */
-export function longestDocument(s: TokenSplit): number {
-  let T = 0;
-  for (let d = 0; d + 1 < s.offsets.length; d++) T = Math.max(T, s.offsets[d + 1]! - s.offsets[d]!);
-  return T;
-}
+export { bitsPerText, splitTextSize } from './textBits.js';

@@ -11,5 +11,5 @@ const tokenizer = tokenizerFromJson(tokenizerJson);
 
 parentPort!.on('message', (req: EncodeRequest) => {
   const res = encodeBatch(tokenizer, req, maxTokens);
-  parentPort!.postMessage(res, [res.ids.buffer as ArrayBuffer, res.lengths.buffer as ArrayBuffer]);
+  parentPort!.postMessage(res, [res.ids.buffer as ArrayBuffer, res.lengths.buffer as ArrayBuffer, res.textBytes.buffer as ArrayBuffer, res.textChars.buffer as ArrayBuffer]);
 });

@@ -4,9 +4,9 @@
  * `openRun` also opens count-based n-gram runs (config.json says type 'ngram'; the counts are in
  * model.ngram), which evaluate and sample through the same LanguageModel interface.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createModel, resolveModelConfig, type ModelConfig } from '../models/registry.js';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createModel, families, resolveModelConfig, type ModelConfig } from '../models/registry.js';
 import type { LanguageModel } from '../models/model.js';
 import { resolveNgramConfig, type NgramConfig } from '../ngram/config.js';
 import { loadNgramModel, NGRAM_FILE } from '../ngram/files.js';
@@ -42,13 +42,35 @@ export function isNgramRun(run: LoadedRun | LoadedNgramRun): run is LoadedNgramR
   return run.modelConfig.type === 'ngram';
 }
 
+/** The files a run folder holds, for recognising one passed instead of its folder. */
+const runFileNames = new Set([...Object.values(RUN_FILES), NGRAM_FILE, 'loss.svg']);
+
+/**
+ * Throws when `path` is nearly a run folder: a file inside one (pass the folder), or a token
+ * store from slm prepare (data, not a model).
+ */
+export function checkRunPath(path: string): void {
+  if (!existsSync(path)) throw new CheckpointError(`run folder not found: ${path}`, 'pass the --out folder of a slm train run');
+  if (!statSync(path).isDirectory()) {
+    const parent = dirname(path);
+    if (runFileNames.has(basename(path)) && existsSync(join(parent, RUN_FILES.config))) {
+      throw new CheckpointError(`${path} is a file inside the run folder ${parent}`, `pass the folder: --model ${parent}`);
+    }
+    throw new CheckpointError(`${path} is a file, not a run folder`, 'pass the --out folder of a slm train run');
+  }
+  if (existsSync(join(path, 'manifest.json')) && existsSync(join(path, 'train.bin'))) {
+    throw new CheckpointError(`${path} is a token store from slm prepare (data), not a run folder`,
+      'pass it as --data; --model takes the --out folder of slm train or slm run');
+  }
+}
+
 /** Opens a neural or an n-gram run (isNgramRun tells them apart). */
 export function openRun(dir: string): LoadedRun | LoadedNgramRun {
-  if (!existsSync(dir)) throw new CheckpointError(`run folder not found: ${dir}`, 'pass the --out folder of a slm train run');
+  checkRunPath(dir);
   if (!existsSync(join(dir, RUN_FILES.config))) return loadRun(dir); // its errors name what is missing
   const config = readJson<Record<string, unknown>>(join(dir, RUN_FILES.config), 'run config');
   const model = config.model as { type?: unknown } | null | undefined;
-  if (typeof model !== 'object' || model === null || model.type !== 'ngram') return loadRun(dir);
+  if (typeof model !== 'object' || model === null || !families.some((f) => f.kind === 'counted' && f.type === model.type)) return loadRun(dir);
   const modelConfig = resolveNgramConfig(model as Record<string, unknown>);
   const tokJson = readJson<object>(join(dir, RUN_FILES.tokenizer), 'tokenizer');
   const tokenizer = tokenizerFromJson(tokJson, { source: join(dir, RUN_FILES.tokenizer) });
@@ -64,7 +86,7 @@ export function openRun(dir: string): LoadedRun | LoadedNgramRun {
 }
 
 export function loadRun(dir: string): LoadedRun {
-  if (!existsSync(dir)) throw new CheckpointError(`run folder not found: ${dir}`, 'pass the --out folder of a slm train run');
+  checkRunPath(dir);
   if (existsSync(join(dir, NGRAM_FILE)) && !existsSync(join(dir, RUN_FILES.model))) {
     throw new CheckpointError(`${dir} holds a count-based n-gram model, not a neural checkpoint`, 'open it with openRun (slm eval and slm generate do)');
   }

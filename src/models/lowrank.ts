@@ -21,7 +21,7 @@ export interface LowRankConfig {
 }
 
 export class MarkovChainLowRank extends Module implements LanguageModel {
-  readonly typeName = 'MarkovChainLowRank';
+  readonly typeName: string = 'MarkovChainLowRank';
   readonly contextSize = 1;
   readonly tLogits: Sequential;
   constructor(readonly config: LowRankConfig, rng: Rng = defaultRng()) {

@@ -19,7 +19,7 @@ export interface MarkovConfig {
 }
 
 export class MarkovChain extends Module implements LanguageModel {
-  readonly typeName = 'MarkovChain';
+  readonly typeName: string = 'MarkovChain';
   readonly contextSize = 1;
   readonly tLogits: Embedding; // weight (V, V)
   constructor(readonly config: MarkovConfig, rng: Rng = defaultRng()) {

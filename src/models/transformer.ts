@@ -17,6 +17,7 @@ import { defaultRng, type Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type KVCache, type LayerKV, TransformerDecoder } from './kvcache.js';
 import { defineFamily, linearHeadBytes } from './family.js';
+import { initGpt2, type InitScheme } from './init.js';
 import type { Decoder, FusedHead, LanguageModel } from './model.js';
 
 export interface TransformerConfig {
@@ -36,10 +37,17 @@ export interface TransformerConfig {
   variant: 'post-ln' | 'pre-ln';
   /** Share the token embedding with the output layer (pre-ln only). */
   tieWeights: boolean;
+  /** Initialisation: 'pytorch' (each layer's default, the workshop's), 'gpt2' (nanoGPT's), 'auto' (gpt2 for pre-ln, pytorch for post-ln). */
+  init: 'auto' | InitScheme;
+}
+
+/** The scheme 'auto' stands for: GPT-2's for GPT-2's blocks, PyTorch's for the workshop's. */
+export function initScheme(c: Pick<TransformerConfig, 'init' | 'variant'>): InitScheme {
+  return c.init !== 'auto' ? c.init : c.variant === 'pre-ln' ? 'gpt2' : 'pytorch';
 }
 
 export class CausalSelfAttention extends Module {
-  readonly typeName = 'CausalSelfAttention';
+  readonly typeName: string = 'CausalSelfAttention';
   readonly query: Linear;
   readonly key: Linear;
   readonly value: Linear;
@@ -64,7 +72,7 @@ export class CausalSelfAttention extends Module {
 }
 
 export class Block extends Module {
-  readonly typeName = 'Block';
+  readonly typeName: string = 'Block';
   readonly attn: CausalSelfAttention;
   readonly ln1: LayerNorm;
   readonly ff: Sequential;
@@ -93,7 +101,7 @@ export class Block extends Module {
 }
 
 export class Transformer extends Module implements LanguageModel {
-  readonly typeName = 'Transformer';
+  readonly typeName: string = 'Transformer';
   readonly tokEmb: Embedding;
   readonly posEmb: Embedding;
   readonly drop: Dropout;
@@ -113,6 +121,7 @@ export class Transformer extends Module implements LanguageModel {
     super();
     const c = config;
     if (c.tieWeights && c.variant !== 'pre-ln') throw new ConfigError('tieWeights needs variant pre-ln');
+    if (c.tieWeights && initScheme(c) !== 'gpt2') throw new ConfigError('tieWeights needs init gpt2 (or auto): PyTorch\'s N(0, 1) embedding would make the first logits huge');
     this.tokEmb = this.child('tok_emb', new Embedding(c.vocabSize, c.embedDim, rng));
     this.posEmb = this.child('pos_emb', new Embedding(c.maxLen, c.embedDim, rng));
     this.drop = this.child('drop', new Dropout(c.dropout, rng.fork('emb-dropout')));
@@ -120,6 +129,7 @@ export class Transformer extends Module implements LanguageModel {
     for (let i = 0; i < c.layers; i++) this.blocks.push(this.child(`blocks.${i}`, new Block(c, rng, i)));
     this.lnF = c.variant === 'pre-ln' ? this.child('ln_f', new LayerNorm(c.embedDim)) : null;
     this.head = c.tieWeights ? null : this.child('head', new Linear(c.embedDim, c.vocabSize, { rng }));
+    if (initScheme(c) === 'gpt2') initGpt2(this, rng, c.layers, (n) => /\.(attn\.proj|ff\.2)\.weight$/.test(n));
   }
 
   /** ids (B,T), mask (B,T) or null → logits (B,T,V). */
@@ -180,13 +190,20 @@ export const transformerFamily = defineFamily<TransformerConfig>({
     dropout: { kind: 'number', min: 0, below: 1, default: 0.2, doc: 'dropout on embeddings and residual branches (workshop: 0.2)' },
     variant: { kind: 'choice', choices: ['post-ln', 'pre-ln'], default: 'post-ln', doc: 'post-ln (the workshop) or pre-ln (GPT-2) blocks' },
     tieWeights: { kind: 'bool', default: false, doc: 'share the token embedding with the output layer (GPT-2 does; pre-ln only)' },
+    init: {
+      kind: 'choice', choices: ['auto', 'pytorch', 'gpt2'], default: 'auto',
+      doc: "initialisation: pytorch (each layer's default, the workshop's), gpt2 (N(0, 0.02), residual projections scaled by 1/√(2·layers)), auto (gpt2 for pre-ln, else pytorch)",
+    },
   },
   check(c) {
     if (c.embedDim % c.heads !== 0) throw new ConfigError(`embedDim ${c.embedDim} is not divisible by heads ${c.heads}`, 'choose heads that divide the width, e.g. 4 for 128');
     if (c.tieWeights && c.variant !== 'pre-ln') throw new ConfigError('tieWeights needs variant pre-ln', 'add --variant pre-ln, or leave the weights untied');
+    if (c.tieWeights && c.init === 'pytorch') {
+      throw new ConfigError('tieWeights with init pytorch makes the output logits N(0, 1)-sized embeddings (a first loss near 60)', 'use --init gpt2 (or leave init at auto)');
+    }
   },
   tiny: { embedDim: 8, heads: 2, layers: 2, maxLen: 16 },
-  describe: (c) => `transformer ${c.variant} ${c.layers}×${c.embedDim}${c.tieWeights ? ' tied' : ''}`,
+  describe: (c) => `transformer ${c.variant} ${c.layers}×${c.embedDim}${c.tieWeights ? ' tied' : ''}${initScheme(c) === 'gpt2' && c.variant === 'post-ln' ? ' gpt2-init' : ''}`,
   create: (c, rng) => new Transformer(c, rng),
   countParameters(c) {
     const C = c.embedDim;

@@ -3,7 +3,7 @@
  * (Kneser-Ney: adjusted counts below the highest order), estimate the discounts per order with
  * their fallback, and report what was done — sizes, timings, and any discount fallback in words.
  */
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
 import { ConfigError } from '../tensor/errors.js';
 import type { NgramConfig } from './config.js';
 import { countNgrams, type NgramCounts } from './count.js';

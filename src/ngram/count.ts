@@ -24,7 +24,7 @@
  * (KenLM's rule for n-grams that begin with <s>).
  */
 import { ConfigError } from '../tensor/errors.js';
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
 
 /** One order's n-grams, sorted by (prefix id, last token); level 1 is dense over the vocabulary. */
 export interface CountLevel {

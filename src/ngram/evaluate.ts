@@ -8,7 +8,8 @@
  * in training; instead of an infinite loss it reports how many test tokens had probability zero
  * (and their share) and the loss over the others.
  */
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
+import { bitsPerText, splitTextSize } from '../data/textBits.js';
 import { ConfigError } from '../tensor/errors.js';
 import type { NgramModel } from './model.js';
 
@@ -24,6 +25,9 @@ export interface NgramEvalResult {
   loss: number;
   perplexity: number;
   bitsPerToken: number;
+  /** Total loss in bits over the bytes (characters) of the text; null for an old store or when some tokens have p = 0. */
+  bitsPerByte: number | null;
+  bitsPerChar: number | null;
   /** Targets scored: every token but each document's first. */
   tokens: number;
   /** Targets with probability 0 (mle only; 0 otherwise), left out of `loss`. */
@@ -80,6 +84,7 @@ export function evaluateNgram(model: NgramModel, split: TokenSplit, o: NgramEval
     loss,
     perplexity: Math.exp(loss),
     bitsPerToken: loss / Math.LN2,
+    ...bitsPerText(sum, zeros > 0 ? null : splitTextSize(split)),
     tokens,
     zeroProbTokens: zeros,
     zeroProbShare: tokens === 0 ? 0 : zeros / tokens,

@@ -52,7 +52,7 @@ interface ContextStats {
 }
 
 export class NgramModel extends Module implements LanguageModel {
-  readonly typeName = 'NgramModel';
+  readonly typeName: string = 'NgramModel';
   readonly config: NgramConfig;
   readonly order: number;
   readonly vocabSize: number;

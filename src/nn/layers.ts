@@ -14,7 +14,7 @@ function checkDim(what: string, n: number): void {
 }
 
 export class Embedding extends Module {
-  readonly typeName = 'Embedding';
+  readonly typeName: string = 'Embedding';
   readonly weight: Tensor; // (V, C)
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, rng: Rng = defaultRng()) {
     super();
@@ -40,7 +40,7 @@ export interface LinearOptions {
 }
 
 export class Linear extends Module {
-  readonly typeName = 'Linear';
+  readonly typeName: string = 'Linear';
   readonly weight: Tensor; // (out, in)
   readonly bias: Tensor | null; // (out)
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
@@ -68,7 +68,7 @@ export class Linear extends Module {
  * and checkpointed; without, it draws from the process-wide default generator, which is not.
  */
 export class Dropout extends Module {
-  readonly typeName = 'Dropout';
+  readonly typeName: string = 'Dropout';
   constructor(readonly p = 0.5, readonly rng?: Rng) {
     super();
     if (!(p >= 0 && p <= 1)) throw new ConfigError(`Dropout p must be in [0, 1], got ${p}`);
@@ -85,7 +85,7 @@ export class Dropout extends Module {
 }
 
 export class LayerNorm extends Module {
-  readonly typeName = 'LayerNorm';
+  readonly typeName: string = 'LayerNorm';
   readonly weight: Tensor; // (C)
   readonly bias: Tensor; // (C)
   constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
@@ -105,7 +105,7 @@ export class LayerNorm extends Module {
 }
 
 export class GELU extends Module {
-  readonly typeName = 'GELU';
+  readonly typeName: string = 'GELU';
   forward(x: Tensor): Tensor {
     return F.gelu(x);
   }
@@ -117,7 +117,7 @@ export interface Layer extends Module {
 }
 
 export class Sequential extends Module {
-  readonly typeName = 'Sequential';
+  readonly typeName: string = 'Sequential';
   readonly layers: Layer[];
   constructor(...layers: Layer[]) {
     super();

@@ -8,13 +8,13 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { OpenedData } from '../data/open.js';
-import type { TokenSplit } from '../data/store.js';
+import type { TokenSplit } from '../data/split.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
 import { checkVocab, isNgramRun, openRun, type LoadedNgramRun, type LoadedRun } from '../io/run.js';
 import { describeModel } from '../models/registry.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
 import { generateIds } from '../sample/generate.js';
-import { promptIds } from '../sample/prompt.js';
+import { endStopIds, promptIds } from '../sample/prompt.js';
 import { ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
@@ -52,6 +52,9 @@ export interface CompareRow {
   loss: number;
   perplexity: number;
   bitsPerToken: number;
+  /** Bits per UTF-8 byte and per character of the text: comparable across tokenizers (null: unknown, see EvalResult). */
+  bitsPerByte: number | null;
+  bitsPerChar: number | null;
   tokens: number;
   /** Tokens left out of the loss because the model gives them probability 0 (MLE n-grams). */
   zeroProbTokens: number;
@@ -94,7 +97,8 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
       parameters: run.model.ngramCounts().reduce((a, x) => a + x, 0), parameterKind: 'ngrams', steps: 0,
       trainSeconds: report.countSeconds !== undefined ? report.countSeconds + (report.estimateSeconds ?? 0) : null,
       peakRssBytes: report.peakRssBytes ?? null,
-      loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, zeroProbTokens: r.zeroProbTokens,
+      loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
+      tokens: r.tokens, zeroProbTokens: r.zeroProbTokens,
     };
   } else {
     const T = paddedLength(run.model, split);
@@ -105,20 +109,22 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
     row = {
       ...base, model: describeModel(run.modelConfig), parameters: run.model.numParameters(), parameterKind: 'weights',
       steps: st.step ?? run.step, trainSeconds: st.seconds ?? null, peakRssBytes: st.peakRssBytes ?? null,
-      loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, tokens: r.tokens, zeroProbTokens: 0,
+      loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
+      tokens: r.tokens, zeroProbTokens: 0,
     };
   }
   if (o.prompt !== undefined) {
     const ids = promptIds(run.tokenizer, o.prompt);
     const out = [...ids];
-    for (const id of generateIds(run.model, ids, { maxNewTokens: o.maxNewTokens ?? 30, rng: new Rng(o.seed ?? 42) })) out.push(id);
+    const stopIds = endStopIds(run.tokenizer); // a sample ends with its document
+    for (const id of generateIds(run.model, ids, { maxNewTokens: o.maxNewTokens ?? 30, rng: new Rng(o.seed ?? 42), stopIds })) out.push(id);
     row.sample = run.tokenizer.decode(out);
   }
   return row;
 }
 
 /** Losses per token only compare under one tokenization: same vocabulary, normalisation, pre-tokenizer. */
-function tokenizerSignature(t: Tokenizer): string {
+export function tokenizerSignature(t: Tokenizer): string {
   const j = t.toJSON();
   return JSON.stringify([j.normalizer, j.pre_tokenizer, j.model]);
 }

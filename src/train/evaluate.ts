@@ -4,8 +4,10 @@
  * the figure to compare models by) and the notebook's mean of per-batch means.
  */
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
-import { longestDocument, type TokenSplit } from '../data/store.js';
+import { longestDocument, type TokenSplit } from '../data/split.js';
+import { bitsPerText, splitTextSize } from '../data/textBits.js';
 import type { LanguageModel } from '../models/model.js';
+import { yieldToEventLoop } from './loop.js';
 import { runBatch } from './step.js';
 
 export interface EvalOptions {
@@ -26,6 +28,13 @@ export interface EvalResult {
   loss: number;
   perplexity: number;
   bitsPerToken: number;
+  /**
+   * Total loss in bits over the UTF-8 bytes (characters) of the text the scored tokens cover:
+   * comparable across tokenizers. Null for a store without text sizes (prepared by slmkit < 0.2)
+   * or when the model's context cut documents short (the loss then covers only part of the text).
+   */
+  bitsPerByte: number | null;
+  bitsPerChar: number | null;
   /** Real target tokens counted. */
   tokens: number;
   /** The notebook's figure: mean over batches of each batch's masked mean. */
@@ -79,16 +88,19 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
         batches++;
       }
       o.onProgress?.(batches, total);
-      await new Promise((res) => setImmediate(res));
+      await yieldToEventLoop();
     }
   } finally {
     model.train(wasTraining);
   }
   const loss = tokens === 0 ? Number.NaN : sum / tokens;
+  const limit = o.mode === 'packed' ? undefined : o.maxLen ?? documentLimit(model);
+  const whole = documentsLongerThan(split, limit) === 0;
   return {
     loss,
     perplexity: Math.exp(loss),
     bitsPerToken: loss / Math.LN2,
+    ...bitsPerText(sum, whole ? splitTextSize(split) : null),
     tokens,
     batchMeanLoss: batches === 0 ? Number.NaN : batchSum / batches,
     batches,

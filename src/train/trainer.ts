@@ -1,55 +1,67 @@
 /**
- * The training loop: AdamW over padded (or packed) batches, micro-batched to a memory budget,
- * the training loss every `logEvery` steps, the test loss at each epoch end, a metrics log,
- * checkpoints (each epoch, every `saveEvery` steps, and when `signal` aborts), resume from a run
- * folder, and a hard stop on a non-finite loss that keeps the last good checkpoint.
+ * A training run in a run folder (Node): the browser-safe loop (loop.ts) with everything a real run
+ * needs around it — a plan made before anything is written (memory, steps, checkpoint size), the
+ * optimizer the config names, batches built ahead in a worker, held-out evaluation (each epoch,
+ * every evalEvery steps, and at the end, on a fixed slice when evalDocs is set), the best weights
+ * kept in RUN_DIR/best/, checkpoints (each epoch at most once a minute, every saveEvery steps, at
+ * the end and when `signal` aborts), metrics.jsonl, and resume from the folder, bit-identical:
+ * every module's random generator is saved, not only dropout's.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countBatches, maxDistinctTokens, shiftBatch } from '../data/batches.js';
+import { countBatches, maxDistinctTokens } from '../data/batches.js';
 import { BatchPrefetcher } from '../data/prefetch.js';
-import type { TokenSplit } from '../data/store.js';
+import { firstDocuments, numDocuments, type TokenSplit } from '../data/split.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadModelWeights, loadOptimizer, readJson, RUN_FILES, saveModelWeights, saveOptimizer, writeJsonAtomic,
 } from '../io/checkpoint.js';
 import type { LanguageModel } from '../models/model.js';
 import type { ModelConfig } from '../models/registry.js';
-import { Dropout } from '../nn/layers.js';
-import type { Module } from '../nn/module.js';
-import { AdamW } from '../optim/adamw.js';
-import { clipGradNorm } from '../optim/clip.js';
-import { constantLr, warmupCosineLr, type LrSchedule } from '../optim/schedule.js';
 import { CheckpointError, ConfigError, TrainingError } from '../tensor/errors.js';
-import type { Rng } from '../tensor/rng.js';
 import type { TrainConfig } from './config.js';
 import { documentLimit, documentsLongerThan, evaluate, paddedLength, type EvalResult } from './evaluate.js';
 import { memoryKeeper } from './gc.js';
+import { trainLoop, type CheckpointReason, type EvalReason, type LoopState, plannedSteps, type StepReport } from './loop.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
-import { runBatch } from './step.js';
+import { createOptimizer } from './optimizer.js';
 
 export { TrainingError };
 
-export type TrainEvent =
-  | { kind: 'start'; parameters: number; estimate: MemoryEstimate; batchesPerEpoch: number; totalSteps: number; resumedAt: number;
-    /** Training documents longer than the model accepts, cut to documentLimit tokens (padded batches). */
-    cutDocuments: number; documentLimit: number | null }
-  | { kind: 'step'; step: number; totalSteps: number; epoch: number; batch: number; batchesPerEpoch: number;
-    loss: number; lr: number; tokensPerSecond: number; seconds: number; etaSeconds: number; log: boolean; avgLoss: number }
-  | { kind: 'eval'; epoch: number; step: number; result: EvalResult }
-  | { kind: 'checkpoint'; step: number; reason: 'epoch' | 'every' | 'interrupt' | 'end' };
+/** What a run will need, computed before anything is written. */
+export interface TrainPlan {
+  parameters: number;
+  estimate: MemoryEstimate;
+  batchesPerEpoch: number;
+  totalSteps: number;
+  /** Training documents longer than the model accepts, cut to documentLimit tokens (padded batches). */
+  cutDocuments: number;
+  documentLimit: number | null;
+  /** Bytes one checkpoint writes: weights, and the optimizer state unless saveOptimizer is off. */
+  checkpointBytes: { weights: number; optimizer: number };
+  /** Held-out documents evaluated each time (0 without a test split or with eval off). */
+  evalDocuments: number;
+}
 
-interface TrainerState {
-  version: 1;
-  step: number;
-  epoch: number;
-  batchInEpoch: number;
-  tokens: number;
-  seconds: number;
-  rngStates: number[][];
+export type TrainEvent =
+  | ({ kind: 'start'; resumedAt: number } & TrainPlan)
+  | ({ kind: 'step'; totalSteps: number; batchesPerEpoch: number; log: boolean } & StepReport)
+  | { kind: 'eval-start'; why: EvalReason; step: number; documents: number; tokens: number }
+  | { kind: 'eval-progress'; done: number; total: number }
+  | { kind: 'eval'; epoch: number; step: number; why: EvalReason; result: EvalResult; best: boolean }
+  | { kind: 'checkpoint'; step: number; reason: CheckpointReason };
+
+interface TrainerState extends LoopState {
+  version: 2;
+  /** Every module generator's state by name (Module.namedRngs). */
+  rngs: Record<string, number[]>;
   lastTestLoss: number | null;
+  bestTestLoss: number | null;
+  bestStep: number | null;
   done: boolean;
-  /** Highest resident memory of any process that worked on this run, bytes (absent in older runs). */
+  /** False when checkpoints carry no optimizer state (saveOptimizer off): such a run cannot resume. */
+  resumable: boolean;
+  /** Highest resident memory of any process that worked on this run, bytes. */
   peakRssBytes?: number;
 }
 
@@ -69,15 +81,20 @@ export interface TrainRun {
   tokenizerJson?: unknown;
   /** Aborting saves a checkpoint and returns with `interrupted: true`. */
   signal?: AbortSignal;
+  /** Called with the plan before anything is written; throw to refuse the run (memory, disk). */
+  checkPlan?: (plan: TrainPlan) => void;
   onEvent?: (e: TrainEvent) => void;
 }
 
 export interface TrainResult {
   /** Mean training loss over the last logEvery steps. */
   trainLoss: number;
-  /** Token-weighted test loss after the last epoch (null without a test split or epoch end). */
+  /** Token-weighted held-out loss of the final weights (null without a test split or with eval off). */
   testLoss: number | null;
   testBatchMeanLoss: number | null;
+  /** The best held-out loss seen and its step (its weights are in RUN_DIR/best/). */
+  bestTestLoss: number | null;
+  bestStep: number | null;
   steps: number;
   tokens: number;
   seconds: number;
@@ -85,6 +102,8 @@ export interface TrainResult {
   /** Peak resident memory over the whole run (all resumed sessions), bytes. */
   peakRssBytes: number;
   interrupted: boolean;
+  /** What ended the run: all epochs, maxSteps, maxTokens, the time budget, or an interrupt. */
+  stop: 'epochs' | 'steps' | 'tokens' | 'time' | 'interrupt';
 }
 
 /** This process's peak resident set size so far, bytes. */
@@ -92,27 +111,20 @@ export function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-/** Dropout generators in module order: their states make a resumed run bit-identical. */
-export function collectRngs(m: Module): Rng[] {
-  const out: Rng[] = [];
-  const walk = (x: Module) => {
-    if (x instanceof Dropout && x.rng) out.push(x.rng);
-    for (const [, c] of x.namedChildren()) walk(c);
-  };
-  walk(m);
-  return out;
+/** Epoch-end checkpoints come at most this often (a tiny corpus has thousands of epochs a minute). */
+const EPOCH_CHECKPOINT_SECONDS = 60;
+
+/** The held-out documents evaluated during the run: the first evalDocs, or all. */
+function evalSplit(run: TrainRun): TokenSplit | undefined {
+  if (!run.test || !run.config.eval) return undefined;
+  return run.config.evalDocs === null ? run.test : firstDocuments(run.test, run.config.evalDocs);
 }
 
-
-export async function train(run: TrainRun): Promise<TrainResult> {
-  const { model, config: c, outDir } = run;
-  const emit = run.onEvent ?? (() => {});
-  const opt = new AdamW(model.parameters(), { lr: c.lr, betas: [c.beta1, c.beta2], eps: c.eps, weightDecay: c.weightDecay });
+/** Steps, memory and checkpoint size of a run, without writing or allocating anything large. */
+export function planTraining(run: TrainRun): TrainPlan {
+  const { model, config: c } = run;
   const batchesPerEpoch = countBatches(run.train, { batchSize: c.batchSize, mode: c.batching, blockSize: c.blockSize });
-  const totalSteps = Math.min(c.maxSteps ?? Infinity, c.epochs * batchesPerEpoch);
-  const schedule: LrSchedule = c.schedule === 'cosine' || c.warmupSteps > 0
-    ? warmupCosineLr({ lr: c.lr, warmupSteps: c.warmupSteps, totalSteps: c.schedule === 'cosine' ? Math.max(totalSteps, c.warmupSteps + 1) : Infinity, minLr: c.minLr ?? undefined })
-    : constantLr(c.lr);
+  if (batchesPerEpoch === 0) throw new ConfigError('the training split has no documents', 'prepare the data again, with a corpus that has text');
   const docLimit = c.batching === 'padded' ? documentLimit(model) : undefined;
   if (c.batching === 'packed' && model.maxSequence !== undefined && c.blockSize - 1 > model.maxSequence) {
     throw new ConfigError(`packed rows of ${c.blockSize} tokens give ${c.blockSize - 1} inputs, more than the model's ${model.maxSequence} positions`,
@@ -121,149 +133,136 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const T = c.batching === 'packed' ? c.blockSize : paddedLength(model, run.train);
   const estimate = estimateMemory(run.modelConfig, c.batchSize, Math.max(1, T - 1), c.memoryBudget,
     c.batching === 'padded' ? (rows) => maxDistinctTokens(run.train, rows) : undefined);
-  const rngs = collectRngs(model);
-  let state: TrainerState = {
-    version: 1, step: 0, epoch: 0, batchInEpoch: 0, tokens: 0, seconds: 0, rngStates: [], lastTestLoss: null, done: false,
+  const parameters = model.numParameters();
+  const moments = c.optimizer === 'adamw' ? 2 : c.momentum > 0 ? 1 : 0;
+  const held = evalSplit(run);
+  return {
+    parameters, estimate, batchesPerEpoch, totalSteps: plannedSteps(c, batchesPerEpoch),
+    cutDocuments: documentsLongerThan(run.train, docLimit), documentLimit: docLimit ?? null,
+    checkpointBytes: { weights: parameters * 4, optimizer: c.saveOptimizer ? moments * parameters * 4 : 0 },
+    evalDocuments: held ? numDocuments(held) : 0,
   };
+}
 
+export async function train(run: TrainRun): Promise<TrainResult> {
+  const { model, config: c, outDir } = run;
+  const emit = run.onEvent ?? (() => {});
+  const plan = planTraining(run);
+  run.checkPlan?.(plan);
+  const opt = createOptimizer(model, c);
+  const rngs = model.namedRngs();
+  let st: TrainerState = {
+    version: 2, step: 0, epoch: 0, batchInEpoch: 0, tokens: 0, seconds: 0, rngs: {}, lastTestLoss: null,
+    bestTestLoss: null, bestStep: null, done: false, resumable: c.saveOptimizer,
+  };
+  const bestDir = outDir ? join(outDir, 'best') : undefined;
   if (outDir) {
-    mkdirSync(outDir, { recursive: true });
     if (run.resume) {
-      state = resumeState(outDir, model, opt);
-      rngs.forEach((r, i) => { if (state.rngStates[i]) r.setState(state.rngStates[i]!); });
+      st = resumeState(outDir, model, opt);
+      for (const [name, r] of rngs) {
+        const saved = st.rngs[name];
+        if (!saved) throw new CheckpointError(`${join(outDir, RUN_FILES.trainer)} has no state for the generator '${name}'`, 'the run was saved by a model with other random parts; start a new run');
+        r.setState(saved);
+      }
     } else {
-      writeJsonAtomic(join(outDir, RUN_FILES.config), { slmkit: 1, model: run.modelConfig, train: c, ...run.extraConfig });
+      mkdirSync(outDir, { recursive: true });
+      const config = { slmkit: 1, model: run.modelConfig, train: c, ...run.extraConfig };
+      writeJsonAtomic(join(outDir, RUN_FILES.config), config);
       if (run.tokenizerJson !== undefined) writeJsonAtomic(join(outDir, RUN_FILES.tokenizer), run.tokenizerJson);
       writeFileAtomic(join(outDir, RUN_FILES.metrics), '');
+      if (bestDir && c.keepBest && evalSplit(run)) {
+        mkdirSync(bestDir, { recursive: true });
+        writeJsonAtomic(join(bestDir, RUN_FILES.config), { ...config, best: true });
+        if (run.tokenizerJson !== undefined) writeJsonAtomic(join(bestDir, RUN_FILES.tokenizer), run.tokenizerJson);
+      }
     }
   }
-  emit({
-    kind: 'start', parameters: model.numParameters(), estimate, batchesPerEpoch, totalSteps, resumedAt: state.step,
-    cutDocuments: documentsLongerThan(run.train, docLimit), documentLimit: docLimit ?? null,
-  });
+  emit({ kind: 'start', resumedAt: st.step, ...plan });
 
-  const save = (reason: 'epoch' | 'every' | 'interrupt' | 'end') => {
-    state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, peakRss());
+  let lastSave = performance.now();
+  const save = (reason: CheckpointReason) => {
+    st.peakRssBytes = Math.max(st.peakRssBytes ?? 0, peakRss());
     if (!outDir) return;
-    state.rngStates = rngs.map((r) => r.getState());
-    saveOptimizer(outDir, model, opt, state.step);
-    saveModelWeights(outDir, model, state.step);
-    writeJsonAtomic(join(outDir, RUN_FILES.trainer), state);
-    emit({ kind: 'checkpoint', step: state.step, reason });
+    if (reason === 'epoch' && performance.now() - lastSave < EPOCH_CHECKPOINT_SECONDS * 1000 && st.epoch < c.epochs) return;
+    st.rngs = Object.fromEntries(rngs.map(([n, r]) => [n, r.getState()]));
+    if (c.saveOptimizer) saveOptimizer(outDir, model, opt, st.step);
+    saveModelWeights(outDir, model, st.step);
+    writeJsonAtomic(join(outDir, RUN_FILES.trainer), st);
+    lastSave = performance.now();
+    emit({ kind: 'checkpoint', step: st.step, reason });
   };
   const log = (rec: Record<string, unknown>) => {
     if (outDir) appendFileSync(join(outDir, RUN_FILES.metrics), `${JSON.stringify(rec)}\n`);
   };
 
-  model.train();
-  const recent: number[] = [];
-  let testEval = null as EvalResult | null;
-  let interrupted = false;
-  let timeUp = false;
-  const t0 = performance.now() - state.seconds * 1000;
-  const tokens0 = state.tokens;
-  const secondsAtStart = state.seconds;
-  const stepAtStart = state.step;
-  let evaluatedAt = -1;
-  const runTest = async (): Promise<boolean> => {
-    if (!run.test) return true;
-    testEval = await evaluate(model, run.test, {
-      batchSize: c.batchSize, microRows: estimate.microRows, mode: c.batching, blockSize: c.blockSize, signal: run.signal,
+  const held = evalSplit(run);
+  let testEval: EvalResult | null = null;
+  const runEval = async (why: EvalReason): Promise<boolean> => {
+    if (!held) return true;
+    emit({ kind: 'eval-start', why, step: st.step, documents: numDocuments(held), tokens: held.ids.length - numDocuments(held) });
+    const r = await evaluate(model, held, {
+      batchSize: c.batchSize, microRows: plan.estimate.microRows, mode: c.batching, blockSize: c.blockSize, signal: run.signal,
+      onProgress: (done, total) => emit({ kind: 'eval-progress', done, total }),
     });
     if (run.signal?.aborted) return false;
-    evaluatedAt = state.step;
-    state.lastTestLoss = testEval.loss;
-    log({ step: state.step, epoch: state.epoch, testLoss: testEval.loss, testBatchMeanLoss: testEval.batchMeanLoss, testTokens: testEval.tokens });
-    emit({ kind: 'eval', epoch: state.epoch, step: state.step, result: testEval });
+    testEval = r;
+    st.lastTestLoss = r.loss;
+    const best = st.bestTestLoss === null || r.loss < st.bestTestLoss;
+    if (best) {
+      st.bestTestLoss = r.loss;
+      st.bestStep = st.step;
+      if (bestDir && c.keepBest && existsSync(bestDir)) saveModelWeights(bestDir, model, st.step);
+    }
+    log({ step: st.step, epoch: st.epoch, testLoss: r.loss, testBatchMeanLoss: r.batchMeanLoss, testTokens: r.tokens, ...(held !== run.test ? { testDocs: numDocuments(held) } : {}) });
+    emit({ kind: 'eval', epoch: st.epoch, step: st.step, why, result: r, best });
     return true;
   };
 
-  const keepMemory = memoryKeeper();
   const batches = new BatchPrefetcher(run.train, {
-    batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, mode: c.batching, blockSize: c.blockSize, maxLen: docLimit,
+    batchSize: c.batchSize, shuffle: c.shuffle, seed: c.seed, mode: c.batching, blockSize: c.blockSize, maxLen: plan.documentLimit ?? undefined,
   });
+  let result;
   try {
-    outer: while (state.epoch < c.epochs && state.step < totalSteps) {
-      for await (const b of batches.epoch(state.epoch, state.batchInEpoch)) {
-        if (state.step >= totalSteps) break outer;
-        if (c.maxSeconds !== null && state.seconds - secondsAtStart >= c.maxSeconds) {
-          timeUp = true;
-          break outer;
-        }
-        if (run.signal?.aborted) {
-          interrupted = true;
-          break outer;
-        }
-        opt.lr = schedule(state.step);
-        opt.zeroGrad();
-        const r = runBatch(model, shiftBatch(b), estimate.microRows, true);
-        if (!Number.isFinite(r.loss)) {
-          throw new TrainingError(`loss became ${r.loss} at step ${state.step + 1} (epoch ${state.epoch + 1}, batch ${state.batchInEpoch + 1})`,
-            `the last good checkpoint is kept${outDir ? ` in ${outDir}` : ''}; lower the learning rate (now ${opt.lr}) or set gradClip`);
-        }
-        if (c.gradClip !== null) {
-          const norm = clipGradNorm(model.parameters(), c.gradClip);
-          if (!Number.isFinite(norm)) {
-            throw new TrainingError(`gradient norm became ${norm} at step ${state.step + 1}`, 'lower the learning rate; the last good checkpoint is kept');
-          }
-        }
-        opt.step();
-        keepMemory();
-        state.step++;
-        state.batchInEpoch++;
-        state.tokens += r.tokens;
-        state.seconds = (performance.now() - t0) / 1000;
-        recent.push(r.loss);
-        if (recent.length > c.logEvery) recent.shift();
-        const tps = (state.tokens - tokens0) / Math.max(1e-9, state.seconds - secondsAtStart);
-        const stepsPerSec = (state.step - stepAtStart) / Math.max(1e-9, state.seconds - secondsAtStart);
-        const isLog = state.step % c.logEvery === 0;
-        const avgLoss = recent.reduce((a, x) => a + x, 0) / recent.length;
-        log({ step: state.step, epoch: state.epoch + 1, loss: r.loss, tokens: r.tokens, lr: opt.lr, seconds: +state.seconds.toFixed(3) });
-        emit({
-          kind: 'step', step: state.step, totalSteps, epoch: state.epoch + 1, batch: state.batchInEpoch, batchesPerEpoch, loss: r.loss,
-          lr: opt.lr, tokensPerSecond: tps, seconds: state.seconds, etaSeconds: (totalSteps - state.step) / stepsPerSec, log: isLog, avgLoss,
-        });
-        if (c.saveEvery !== null && state.step % c.saveEvery === 0) save('every');
-        await new Promise((res) => setImmediate(res));
-      }
-      if ((state.step >= totalSteps || timeUp) && state.batchInEpoch < batchesPerEpoch) break;
-      // Epoch end: test loss over the whole test split, checkpoint.
-      state.epoch++;
-      state.batchInEpoch = 0;
-      if (!(await runTest())) {
-        interrupted = true;
-        break;
-      }
-      save('epoch');
+    result = await trainLoop({
+      model, optimizer: opt, config: c, batches, batchesPerEpoch: plan.batchesPerEpoch, microRows: plan.estimate.microRows,
+      state: st, signal: run.signal,
+      hooks: {
+        afterStep: memoryKeeper(),
+        step: (r) => {
+          log({ step: r.step, epoch: r.epoch, loss: r.loss, tokens: r.tokens, lr: r.lr, seconds: +r.seconds.toFixed(3), ...(r.gradNorm !== null ? { gradNorm: +r.gradNorm.toPrecision(5) } : {}) });
+          emit({ kind: 'step', ...r, totalSteps: plan.totalSteps, batchesPerEpoch: plan.batchesPerEpoch, log: r.step % c.logEvery === 0 });
+        },
+        evaluate: runEval,
+        checkpoint: (why) => {
+          if (why === 'end') st.done = true;
+          save(why);
+        },
+      },
+    });
+  } catch (err) {
+    if (err instanceof TrainingError) {
+      throw new TrainingError(err.message, `the last good checkpoint is kept${outDir ? ` in ${outDir}` : ''}; ${err.hint ?? ''}`);
     }
+    throw err;
   } finally {
     await batches.close();
   }
-  // A run cut short by maxSteps still reports a test loss for the weights it ends with.
-  if (!interrupted && evaluatedAt !== state.step && state.step > stepAtStart && !(await runTest())) interrupted = true;
-  if (interrupted) save('interrupt');
-  else {
-    state.done = true;
-    save('end');
-  }
-  const seconds = state.seconds;
+  const done = testEval as EvalResult | null;
   return {
-    trainLoss: recent.length ? recent.reduce((a, x) => a + x, 0) / recent.length : Number.NaN,
-    testLoss: testEval?.loss ?? state.lastTestLoss,
-    testBatchMeanLoss: testEval?.batchMeanLoss ?? null,
-    steps: state.step,
-    tokens: state.tokens,
-    seconds,
-    tokensPerSecond: (state.tokens - tokens0) / Math.max(1e-9, seconds - secondsAtStart),
-    peakRssBytes: state.peakRssBytes ?? peakRss(),
-    interrupted,
+    trainLoss: result.trainLoss, testLoss: done?.loss ?? st.lastTestLoss, testBatchMeanLoss: done?.batchMeanLoss ?? null,
+    bestTestLoss: st.bestTestLoss, bestStep: st.bestStep, steps: st.step, tokens: st.tokens, seconds: st.seconds,
+    tokensPerSecond: result.tokensPerSecond, peakRssBytes: st.peakRssBytes ?? peakRss(), interrupted: result.stop === 'interrupt', stop: result.stop,
   };
 }
 
-function resumeState(outDir: string, model: LanguageModel, opt: AdamW): TrainerState {
-  const st = readJson<TrainerState>(join(outDir, RUN_FILES.trainer), 'trainer state');
-  if (st.version !== 1) throw new CheckpointError(`${outDir}/${RUN_FILES.trainer} has version ${st.version}; expected 1`);
+/** Reads trainer.json (version 1 or 2) and loads the weights and optimizer state that go with it. */
+function resumeState(outDir: string, model: LanguageModel, opt: ReturnType<typeof createOptimizer>): TrainerState {
+  const raw = readJson<Record<string, unknown>>(join(outDir, RUN_FILES.trainer), 'trainer state');
+  const st = upgradeState(raw, model, join(outDir, RUN_FILES.trainer));
+  if (!st.resumable) {
+    throw new CheckpointError(`${outDir} was saved without optimizer state (saveOptimizer off), so it cannot be resumed exactly`,
+      'start a new run from its weights, or train again with optimizer state saved');
+  }
   const mStep = loadModelWeights(outDir, model);
   const oStep = loadOptimizer(outDir, model, opt);
   if (mStep !== st.step || oStep !== st.step) {
@@ -280,4 +279,18 @@ function resumeState(outDir: string, model: LanguageModel, opt: AdamW): TrainerS
     writeFileAtomic(mpath, kept.map((l) => `${l}\n`).join(''));
   }
   return st;
+}
+
+/** Version 1 kept dropout generators' states as a list in module order; version 2 names them. */
+function upgradeState(raw: Record<string, unknown>, model: LanguageModel, path: string): TrainerState {
+  if (raw.version === 2) return raw as unknown as TrainerState;
+  if (raw.version !== 1) throw new CheckpointError(`${path} has version ${String(raw.version)}; this slmkit reads versions 1 and 2`, 'update slmkit, or start a new run');
+  const list = (raw.rngStates ?? []) as number[][];
+  const names = model.namedRngs().map(([n]) => n);
+  if (list.length !== names.length) throw new CheckpointError(`${path} holds ${list.length} generator states; the model has ${names.length}`);
+  const { rngStates: _, ...rest } = raw;
+  return {
+    ...(rest as unknown as TrainerState), version: 2, rngs: Object.fromEntries(names.map((n, i) => [n, list[i]!])),
+    bestTestLoss: null, bestStep: null, resumable: true,
+  };
 }
