@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -69,6 +69,40 @@ describe('PyTorch on the other side', { skip }, () => {
       const g = slm('generate', '--model', run, '--prompt', 'a big red bird', '--greedy', '--max-new-tokens', '20', '--json');
       assert.deepEqual(theirs.greedy, (g.samples as { ids: number[] }[])[0]!.ids.slice(ids.length), `${head[0]}: greedy tokens`);
     }
+  });
+
+  test('the script\'s reader takes both token formats as exported, and names the file of a bad shard or a mismatched tokenizer', () => {
+    const tiny = makeTinyCorpus(30, 6);
+    const store = join(work, 'tiny-tokens');
+    slm('prepare', '--input', tiny.dir, '--tokenizer', tiny.vocabPath, '--lowercase', '--out', store, '--json');
+    const read = (dir: string) => spawnSync(py.python, ['-c', [
+      'import json, sys', `sys.path.insert(0, ${JSON.stringify(scripts)})`, 'from data import TokenFolder',
+      't = TokenFolder(sys.argv[1])',
+      'print(json.dumps({"train": [int(x) for a in t.train for x in a], "val": [int(x) for a in t.val for x in a], "docs": len(t.val_documents(10**9)), "eot": t.eot_id}))',
+    ].join('\n'), dir], { encoding: 'utf8' });
+    const got: Record<string, { train: number[]; val: number[]; docs: number; eot: number }> = {};
+    for (const format of ['nanogpt', 'llmc']) {
+      const out = join(work, `tiny-${format}`);
+      slm('export', '--data', store, '--format', format, '--shard-tokens', '100', '--out', out, '--json');
+      const r = read(out);
+      assert.equal(r.status, 0, r.stderr);
+      got[format] = JSON.parse(r.stdout) as { train: number[]; val: number[]; docs: number; eot: number };
+      assert.equal(got[format]!.docs, 6, `${format}: the val documents found again at each [SEP]`);
+    }
+    assert.deepEqual(got.llmc, got.nanogpt, 'the same ids through either format');
+    const bad = join(work, 'tiny-llmc');
+    const shard = join(bad, 'slm_train_000002.bin');
+    writeFileSync(shard, readFileSync(shard).subarray(0, 1030));
+    const t = read(bad);
+    assert.notEqual(t.status, 0);
+    assert.match(t.stderr, new RegExp(`${shard.replace(/[/.]/g, '\\$&')} is truncated or damaged: its header says \\d+ tokens`));
+    const mismatch = join(work, 'tiny-nanogpt');
+    const other = JSON.parse(readFileSync(join(mismatch, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+    other.model.vocab.extra = 37; // a tokenizer of 38 tokens beside files of 37
+    writeFileSync(join(mismatch, 'tokenizer.json'), JSON.stringify(other));
+    const m = read(mismatch);
+    assert.notEqual(m.status, 0);
+    assert.match(m.stderr, /tokenizer\.json has 38 tokens but the token files say vocab_size 37: the tokenizer does not match the token files/);
   });
 
   describe('the scale-out path: slm export → torchrun DDP → slm import → slm eval', () => {

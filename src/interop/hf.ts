@@ -11,10 +11,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Transformer, type TransformerConfig } from '../models/transformer.js';
-import { familyOf } from '../models/registry.js';
 import { writeFolderAtomic, writeFileAtomic } from '../io/atomic.js';
 import { readJson, RUN_FILES, saveModelWeights, writeJsonAtomic } from '../io/checkpoint.js';
-import { checkRunPath, loadRun, openRun } from '../io/run.js';
+import { checkRunPath, isNgramRun, openRun } from '../io/run.js';
 import { encodeSafetensors, loadSafetensors } from '../io/safetensors.js';
 import { endId } from '../sample/prompt.js';
 import { CheckpointError, ConfigError, SlmError } from '../tensor/errors.js';
@@ -61,11 +60,10 @@ function tokenName(t: Tokenizer, id: number | undefined): string | null {
 /** Exports a pre-LN transformer run as a GPT-2 folder (and, for onnx, its ONNX graph). */
 export async function exportModel(runDir: string, o: { format: ModelFormat; out: string; force?: boolean }): Promise<ModelExportReport> {
   checkRunPath(runDir);
-  const opened = openRun(runDir);
-  if (opened.modelConfig.type !== 'transformer') {
-    throw new ConfigError(`${runDir} is a ${familyOf(opened.modelConfig.type).type} run; --format ${o.format} takes transformer runs of variant pre-ln`, EXPORT_SUPPORT);
+  const run = openRun(runDir);
+  if (isNgramRun(run) || run.modelConfig.type !== 'transformer') {
+    throw new ConfigError(`${runDir} is a ${run.modelConfig.type} run; --format ${o.format} takes transformer runs of variant pre-ln`, EXPORT_SUPPORT);
   }
-  const run = loadRun(runDir);
   const c = run.modelConfig as TransformerConfig;
   const model = run.model as Transformer;
   const bias = model.head?.bias?.f32();
