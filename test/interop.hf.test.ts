@@ -5,32 +5,20 @@
  * is refused with the reason and the table of formats; broken folders are refused naming the file.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadRun } from '../src/io/run.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { cliJson, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'slm-interop-hf-'));
+const { work, slm } = cliRunner('interop-hf');
+const ok = cliJson;
 const tiny = makeTinyCorpus(80, 16);
 const store = join(work, 'store');
-
-function slm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: { code: number; stdout: string; stderr: string }): Record<string, unknown> {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-}
 
 const small = ['--embed-dim', '16', '--heads', '2', '--layers', '2', '--max-len', '32', '--max-steps', '25', '--batch-size', '8', '--lr', '0.01', '--dropout', '0'];
 

@@ -6,27 +6,18 @@
  * a tied and an untied head.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadRun } from '../src/io/run.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { cliJson, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'slm-interop-onnx-'));
+const { work, slm } = cliRunner('interop-onnx');
+const ok = (...args: string[]) => cliJson(slm(...args));
 const tiny = makeTinyCorpus(80, 16);
 const store = join(work, 'store');
-
-function ok(...args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  assert.equal(r.status, 0, `slm ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-}
 
 interface TjsTensor { data: ArrayLike<number | bigint>; dims: number[]; tolist(): unknown[] }
 interface Tjs {

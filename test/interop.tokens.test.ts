@@ -6,11 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadStore, type OpenedData } from '../src/data/open.js';
 import { documentIds, numDocuments } from '../src/data/split.js';
 import { encodeLlmcShard, LLMC_MAGIC, readLlmcShard } from '../src/interop/llmc.js';
@@ -18,16 +16,11 @@ import { readNanogptBin } from '../src/interop/nanogpt.js';
 import { exportTokens, joinDocuments, splitDocuments, type TokenMeta } from '../src/interop/tokens.js';
 import { ConfigError, DataError } from '../src/tensor/errors.js';
 import type { Tokenizer } from '../src/tokenizer/types.js';
+import { cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'slm-interop-tok-'));
+const { work, slm } = cliRunner('interop-tok');
 const tiny = makeTinyCorpus(60, 12);
-
-function slm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const python = spawnSync('python3', ['-c', 'import pickle'], { encoding: 'utf8' }).status === 0;
 

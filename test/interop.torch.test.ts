@@ -8,20 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadRun } from '../src/io/run.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { cliJson, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const main = join(root, 'dist/src/cli/main.js');
 const scripts = join(root, 'scripts/ddp');
-const work = mkdtempSync(join(tmpdir(), 'slm-interop-torch-'));
+const { work, slm: run } = cliRunner('interop-torch');
 
 /** A Python that imports torch (Debian's python3-torch lives under /usr/bin/python3), and torchrun. */
 function findTorch(): { python: string; torchrun: string[] } | string {
@@ -39,11 +38,7 @@ if (typeof torch === 'string') console.log(`# skipping the PyTorch checks: ${tor
 const skip = typeof torch === 'string' ? torch : false;
 const py = typeof torch === 'string' ? { python: '', torchrun: [] } : torch;
 
-function slm(...args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  assert.equal(r.status, 0, `slm ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-}
+const slm = (...args: string[]) => cliJson(run(...args));
 
 describe('PyTorch on the other side', { skip }, () => {
   test('an exported folder loads in a PyTorch GPT-2: same logits (1e-4) and greedy tokens', () => {
