@@ -55,7 +55,7 @@ for (const [name, make] of [
   ['lowrank', () => new MarkovChainLowRank({ type: 'lowrank', vocabSize: 300, embedDim: 32, dropout: 0.1 }, new Rng(0))],
   ['transformer', () => new Transformer({
     type: 'transformer', vocabSize: 120, embedDim: 16, heads: 2, layers: 2, maxLen: 32, dropout: 0.1,
-    variant: 'pre-ln', tieWeights: false, init: 'auto',
+    variant: 'pre-ln', tieWeights: false, init: 'auto', headBias: true,
   }, new Rng(0))],
 ] as const) {
   test(`${name}: the tape is freed after every backward and memory stays flat over 300 steps`, { skip: gc ? false : 'needs node --expose-gc' }, () => {
