@@ -38,7 +38,7 @@ let missing: string | false = false;
 try {
   tjs = await import('@huggingface/transformers') as unknown as Tjs;
 } catch (err) {
-  missing = `transformers.js is not installed (${(err as Error).message.split('\n')[0]}): npm ci installs it with onnxruntime-node's CPU binaries`;
+  missing = `transformers.js is not installed (${(err as Error).message.split('\n')[0]}): npm run install:interop installs it with onnxruntime-node's CPU binaries (.ci/run does)`;
   console.log(`# skipping the transformers.js check: ${missing}`);
 }
 
