@@ -76,7 +76,7 @@ async function boot(): Promise<void> {
   const runRow = h('div', { class: 'row' }, h('label', {}, 'run ', runSel));
   const textRow = h('div', { class: 'text-row' }, h('label', { for: 'text' }, 'text'), text);
   const tabs = h('nav', { class: 'tabs', role: 'tablist' }, ...views.map((v) => h('button', {
-    type: 'button', role: 'tab', id: `tab-${v.name}`, 'data-view': v.name, onclick: () => store.set({ view: v.name }),
+    type: 'button', role: 'tab', id: `nav-${v.name}`, 'data-view': v.name, onclick: () => store.set({ view: v.name }),
   }, v.title)));
   const holder = h('main', {}, ...views.map((v) => v.el));
   fill(root, h('header', {}, h('h1', {}, 'slmkit playground'), h('span', { class: 'sub' }, `${runs.length} run${runs.length === 1 ? '' : 's'} · everything computed on this machine`)),
