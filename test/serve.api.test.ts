@@ -292,6 +292,24 @@ describe('run files and metrics', () => {
   });
 });
 
+describe('several runs on one metrics stream', () => {
+  test('GET /api/metrics?runs=a,b: each run\'s file on one stream (the page\'s training view), or once as JSON', async () => {
+    const once = await getJson<{ runs: { run: string; text: string }[] }>(base, '/api/metrics?runs=lowrank,ngram3&once=1');
+    assert.deepEqual(once.body.runs.map((r) => [r.run, r.text]), ['lowrank', 'ngram3'].map((id) => [id, readFileSync(join(fx.runs, id, 'metrics.jsonl'), 'utf8')]));
+    const ac = new AbortController();
+    const res = await fetch(new URL('/api/metrics?runs=lowrank,ngram3', base), { signal: ac.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    while ((buf.match(/event: metrics/g) ?? []).length < 2 || !buf.endsWith('\n\n')) buf += (await reader.read()).value ?? '';
+    ac.abort();
+    const events = sse<MetricsEvent>(buf);
+    assert.deepEqual(events.map((e) => [e.data.run, e.data.reset]), [['lowrank', true], ['ngram3', true]]);
+    assert.equal(events[1]!.data.lines.length, 1, 'a counted run has one line');
+    assert.equal((await getJson(base, '/api/metrics?runs=lowrank,nope')).status, 404);
+    assert.equal((await getJson(base, '/api/metrics')).status, 400);
+  });
+});
+
 describe('the CLI twins of the page', () => {
   test('slm next, slm score and slm inside --json print what the API answers', async () => {
     const dir = join(fx.runs, 'transformer');

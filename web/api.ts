@@ -76,9 +76,9 @@ export async function* streamGenerate(r: GenerateRequest, signal: AbortSignal): 
   }
 }
 
-/** Follows a run's metrics.jsonl; returns a function that stops following. */
-export function followMetrics(id: string, onEvent: (e: MetricsEvent) => void): () => void {
-  const es = new EventSource(routePath('metrics', id));
+/** Follows the metrics.jsonl of runs on one stream; returns a function that stops following. */
+export function followMetrics(ids: readonly string[], onEvent: (e: MetricsEvent) => void): () => void {
+  const es = new EventSource(`${routePath('metricsMany')}?runs=${ids.map(encodeURIComponent).join(',')}`);
   es.addEventListener('metrics', (m) => onEvent(JSON.parse((m as MessageEvent<string>).data) as MetricsEvent));
   return () => es.close();
 }

@@ -6,7 +6,7 @@
 import type { FamilyInfo, RunInfo } from '../src/serve/api.js';
 import { api } from './api.js';
 import { debounce, errorBox, fill, h } from './dom.js';
-import { readState, Store, viewNames, type PageState, type ViewName } from './state.js';
+import { readState, Store, type PageState } from './state.js';
 import { compareView } from './views/compare.js';
 import { generateView } from './views/generate.js';
 import { insideView } from './views/inside.js';
@@ -108,5 +108,3 @@ async function boot(): Promise<void> {
 }
 
 void boot();
-export type { ViewName };
-export const allViews = viewNames;

@@ -11,7 +11,8 @@ export const routes = {
   run: { method: 'GET', path: '/api/runs/:id', doc: "one run's info and config.json" },
   tokenizerJson: { method: 'GET', path: '/api/runs/:id/tokenizer', doc: "the run's tokenizer.json (for the page's in-tab model)" },
   checkpoint: { method: 'GET', path: '/api/runs/:id/checkpoint', doc: 'the weights (model.safetensors) or counts (model.ngram), as bytes, for the in-tab model' },
-  metrics: { method: 'GET', path: '/api/runs/:id/metrics', doc: 'metrics.jsonl as a live stream (SSE: event metrics {lines, reset}); ?once=1 for one JSON answer' },
+  metrics: { method: 'GET', path: '/api/runs/:id/metrics', doc: 'metrics.jsonl as a live stream (SSE: event metrics {run, lines, reset}); ?once=1 for one JSON answer' },
+  metricsMany: { method: 'GET', path: '/api/metrics', doc: 'the same for several runs on one stream: ?runs=id,id,… (a browser holds few connections per server)' },
   next: { method: 'POST', path: '/api/next', doc: 'the most likely next tokens after a text' },
   generate: { method: 'POST', path: '/api/generate', doc: 'a continuation, streamed token by token (NDJSON, or SSE with Accept: text/event-stream)' },
   tokenize: { method: 'POST', path: '/api/tokenize', doc: "a text as the run's tokenizer splits it" },
@@ -39,6 +40,8 @@ export const limits = {
   topK: 200,
   /** Tokens of a text whose attention maps are drawn. */
   attentionTokens: 256,
+  /** Runs on one metrics stream. */
+  metricsRuns: 64,
   /** Generations running at once. */
   generations: 16,
   /** Checkpoints larger than this are not sent to the page (the 3.4 GB Markov table). */

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, relative, isAbsolute } from 'node:path';
 import { RUN_FILES } from '../io/checkpoint.js';
-import { checkRunPath, openRun } from '../io/run.js';
+import { checkRunPath, openRunAsync } from '../io/run.js';
 import type { LanguageModel } from '../models/model.js';
 import { countParameters, describeModel, families, resolveAnyConfig, resolveModelConfig } from '../models/registry.js';
 import { NGRAM_FILE } from '../ngram/files.js';
@@ -242,24 +242,22 @@ export class RunRegistry {
     const cached = this.models.get(id);
     if (cached && (cached.key === key || cached.key === 'loading')) return cached.promise;
     const slot = { key: 'loading', promise: Promise.resolve() as unknown as Promise<LoadedModel> };
-    // A macrotask later, so that every request already queued joins this one load.
-    slot.promise = new Promise<LoadedModel>((resolve, reject) => {
-      setImmediate(() => {
-        try {
-          for (const n of [RUN_FILES.config, RUN_FILES.tokenizer]) this.roots.file(e.dir, n);
-          const run = openRun(e.dir);
-          this.loads.set(id, (this.loads.get(id) ?? 0) + 1);
-          slot.key = key;
-          const loaded = { id, model: run.model, tokenizer: run.tokenizer, config: run.config, step: run.step };
-          this.inMemory.set(id, loaded);
-          resolve(loaded);
-        } catch (err) {
-          this.models.delete(id);
-          reject(err);
-        }
-      });
-    });
-    this.models.set(id, slot);
+    this.models.set(id, slot); // before any work, so that a load failing at once is not kept
+    // Weights are read in pieces (openRunAsync): other requests are answered while a big table loads.
+    slot.promise = (async () => {
+      try {
+        for (const n of [RUN_FILES.config, RUN_FILES.tokenizer]) this.roots.file(e.dir, n);
+        const run = await openRunAsync(e.dir);
+        this.loads.set(id, (this.loads.get(id) ?? 0) + 1);
+        slot.key = key;
+        const loaded = { id, model: run.model, tokenizer: run.tokenizer, config: run.config, step: run.step };
+        this.inMemory.set(id, loaded);
+        return loaded;
+      } catch (err) {
+        this.models.delete(id);
+        throw err;
+      }
+    })();
     return slot.promise;
   }
 

@@ -65,27 +65,33 @@ export function checkpointHandler(reg: RunRegistry, id: string, res: ServerRespo
   s.pipe(res);
 }
 
-/** metrics.jsonl as SSE `metrics` events while the client listens, or once as JSON (?once=1). */
-export function metricsHandler(reg: RunRegistry, roots: Roots, id: string, once: boolean, req: IncomingMessage, res: ServerResponse): void {
-  const e = reg.entry(id);
-  const locate = () => roots.maybeFile(e.dir, RUN_FILES.metrics);
+/**
+ * metrics.jsonl of one or more runs as SSE `metrics` events while the client listens (one stream
+ * for all: a browser keeps only about six connections per server), or once as JSON (?once=1).
+ */
+export function metricsHandler(reg: RunRegistry, roots: Roots, ids: readonly string[], once: boolean, req: IncomingMessage, res: ServerResponse): void {
+  if (ids.length === 0) throw new HttpError(400, 'bad-request', 'no run to follow', 'add ?runs=ID,ID');
+  if (ids.length > limits.metricsRuns) throw new HttpError(400, 'bad-request', `${ids.length} runs on one stream, more than the ${limits.metricsRuns} allowed`, 'open several streams');
+  const entries = ids.map((id) => reg.entry(id));
+  const locate = (dir: string) => () => roots.maybeFile(dir, RUN_FILES.metrics);
   if (once) {
-    const path = locate();
-    const text = path ? readFileSync(path, 'utf8') : '';
-    const body = JSON.stringify({ run: id, text });
+    const texts = entries.map((e) => {
+      const path = locate(e.dir)();
+      return { run: e.id, text: path ? readFileSync(path, 'utf8') : '' };
+    });
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(body);
+    res.end(JSON.stringify(texts.length === 1 ? texts[0] : { runs: texts }));
     return;
   }
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
   res.flushHeaders();
-  const follow = followMetrics(id, locate, (ev) => {
+  const follows = entries.map((e) => followMetrics(e.id, locate(e.dir), (ev) => {
     if (!res.writableEnded) res.write(`event: metrics\ndata: ${JSON.stringify(ev)}\n\n`);
-  });
+  }));
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
   ping.unref();
   const stop = () => {
-    follow.stop();
+    for (const f of follows) f.stop();
     clearInterval(ping);
   };
   req.on('close', stop);

@@ -142,7 +142,8 @@ export async function startServer(o: ServeOptions = {}): Promise<SlmServer> {
       case 'run': return json(res, 200, runHandler(registry, roots, jobs, id));
       case 'tokenizerJson': return tokenizerJsonHandler(registry, roots, id, res);
       case 'checkpoint': return checkpointHandler(registry, id, res);
-      case 'metrics': return metricsHandler(registry, roots, id, query.get('once') === '1', req, res);
+      case 'metrics': return metricsHandler(registry, roots, [id], query.get('once') === '1', req, res);
+      case 'metricsMany': return metricsHandler(registry, roots, (query.get('runs') ?? '').split(',').filter(Boolean), query.get('once') === '1', req, res);
       case 'next': return json(res, 200, await nextHandler(registry, await body()));
       case 'tokenize': return json(res, 200, tokenizeHandler(registry, await body()));
       case 'score': return json(res, 200, await scoreHandler(registry, await body()));

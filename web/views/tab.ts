@@ -12,6 +12,7 @@ import {
 } from 'slmkit';
 import { api } from '../api.js';
 import { codeBox, jsString } from '../code.js';
+import { nextCommand } from './next.js';
 import { errorBox, fill, fmtP, h, showToken } from '../dom.js';
 import type { PageState } from '../state.js';
 import { curvesOf, lossChart } from '../widgets/chart.js';
@@ -148,7 +149,8 @@ export function tabView(ctx: Ctx): View {
         const ids = [...start, ...generateIds(model, start, { maxNewTokens: 120, temperature: 0.8, rng, stopIds: tok.eosId === undefined ? [] : [tok.eosId] })];
         sample.textContent = `step ${step}: ${tok.decode(ids)}`;
       };
-      code.set(null, `import { createModel, createOptimizer, paddedBatches, resolveModelConfig, resolveTrainConfig, trainCharLevel, trainLoop } from 'slmkit';\nconst tok = await trainCharLevel([text]);\nconst model = createModel(resolveModelConfig(${JSON.stringify({ type, vocabSize: tok.vocabSize, ...small })}));\nconst config = resolveTrainConfig(${jsString(type)}, { maxSteps: ${steps.value}, batchSize: ${batchSize}, lr: ${lr.value} });\nawait trainLoop({ model, optimizer: createOptimizer(model, config), config, batches: { epoch: (e, b) => paddedBatches(split, { batchSize: ${batchSize}, epoch: e, startBatch: b, shuffle: true }) }, batchesPerEpoch, microRows: ${batchSize} });`);
+      code.set(`slm prepare --input pasted.txt --format lines --tokenizer char --out data/pasted\nslm train --data data/pasted --model ${type}${Object.entries(small).map(([k, v]) => ` --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${String(v)}`).join('')} --max-steps ${steps.value} --batch-size ${batchSize} --lr ${lr.value} --out runs/pasted`,
+        `import { createModel, createOptimizer, paddedBatches, resolveModelConfig, resolveTrainConfig, trainCharLevel, trainLoop } from 'slmkit';\nconst tok = await trainCharLevel([text]);\nconst model = createModel(resolveModelConfig(${JSON.stringify({ type, vocabSize: tok.vocabSize, ...small })}));\nconst config = resolveTrainConfig(${jsString(type)}, { maxSteps: ${steps.value}, batchSize: ${batchSize}, lr: ${lr.value} });\nawait trainLoop({ model, optimizer: createOptimizer(model, config), config, batches: { epoch: (e, b) => paddedBatches(split, { batchSize: ${batchSize}, epoch: e, startBatch: b, shuffle: true }) }, batchesPerEpoch, microRows: ${batchSize} });`);
       await trainLoop({
         model, optimizer: opt, config, signal, microRows: batchSize, batchesPerEpoch: countBatches(train, { batchSize }),
         batches: { epoch: (epoch, startBatch) => paddedBatches(train, { batchSize, shuffle: true, seed: 1, epoch, startBatch, maxLen: model.maxSequence === undefined ? undefined : model.maxSequence + 1 }) },
@@ -191,7 +193,7 @@ export function tabView(ctx: Ctx): View {
       if (touches(changed, 'text', 'temperature', 'bars')) void recompute(s);
       if (!trainAc) {
         const r = ctx.run(runSel.value);
-        if (r) code.set(null, `import { createModel, decodeSafetensors, nextTokens, promptIds, resolveModelConfig, tokenizerFromJson } from 'slmkit';\nconst model = createModel(resolveModelConfig(config.model));\nmodel.loadStateDict(decodeSafetensors(bytes, model.stateDict()).tensors); // bytes: ${r.path}/model.safetensors\nconst { tokens } = nextTokens(model, promptIds(tokenizer, ${jsString(s.text)}), { topK: ${s.bars}, temperature: ${s.temperature} });`);
+        if (r) code.set(`${nextCommand(r.path, s)}   # the same numbers, computed by the server`, `import { createModel, decodeSafetensors, nextTokens, promptIds, resolveModelConfig, tokenizerFromJson } from 'slmkit';\nconst model = createModel(resolveModelConfig(config.model));\nmodel.loadStateDict(decodeSafetensors(bytes, model.stateDict()).tensors); // bytes: ${r.path}/model.safetensors\nconst { tokens } = nextTokens(model, promptIds(tokenizer, ${jsString(s.text)}), { topK: ${s.bars}, temperature: ${s.temperature} });`);
       }
     },
     hide: () => latest.abort(),

@@ -14,7 +14,7 @@ import type { Ctx, View } from './view.js';
 
 export function trainingView(ctx: Ctx): View {
   const texts = new Map<string, string>();
-  const streams = new Map<string, () => void>();
+  let stream: { ids: string; stop: () => void } | null = null;
   const chartBox = h('div', { id: 'train-chart' });
   const table = h('div', { class: 'runs-table' });
   const form = h('div', { class: 'train-form' });
@@ -33,14 +33,18 @@ export function trainingView(ctx: Ctx): View {
     fill(chartBox, lossChart(curves, { x, title: 'Loss per token (live)' }));
   }, 150);
 
+  /** One stream for every run (reopened when runs appear: it starts with each run's whole file). */
   function follow(): void {
-    for (const r of ctx.runs()) {
-      if (streams.has(r.id)) continue;
-      streams.set(r.id, followMetrics(r.id, (e) => {
-        texts.set(r.id, (e.reset ? '' : texts.get(r.id) ?? '') + e.lines.map((l) => `${l}\n`).join(''));
+    const ids = ctx.runs().map((r) => r.id);
+    if (stream?.ids === ids.join(',') || ids.length === 0) return;
+    stream?.stop();
+    stream = {
+      ids: ids.join(','),
+      stop: followMetrics(ids, (e) => {
+        texts.set(e.run, (e.reset ? '' : texts.get(e.run) ?? '') + e.lines.map((l) => `${l}\n`).join(''));
         draw();
-      }));
-    }
+      }),
+    };
   }
 
   function drawTable(): void {
@@ -126,8 +130,8 @@ export function trainingView(ctx: Ctx): View {
       }
     },
     hide() {
-      for (const stop of streams.values()) stop();
-      streams.clear();
+      stream?.stop();
+      stream = null;
       texts.clear();
       if (poll) clearInterval(poll);
       poll = null;
