@@ -14,8 +14,9 @@
  * Writes bench/results/serve.json and prints the README's tables. Without SERVE_RUNS it says how
  * to run it and does nothing (npm run bench runs every benchmark).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { HealthResponse, RunsResponse } from '../src/serve/api.js';
 
@@ -87,11 +88,27 @@ async function main(): Promise<void> {
     console.log(`server at ${url}: ${runs.length} runs, ${(start.rssBytes / 2 ** 20).toFixed(0)} MB resident before loading any`);
     const latency: Record<string, unknown>[] = [];
     for (const r of runs) {
+      // While the model loads, another client asks GET /api/health every 50 ms: the slowest answer shows
+      // whether loading held the server up.
+      let loading = true;
+      let slowestHealth = 0;
+      let failedHealth = 0;
+      const poller = (async () => {
+        while (loading) {
+          const t = performance.now();
+          await health(url).catch(() => { failedHealth++; });
+          slowestHealth = Math.max(slowestHealth, performance.now() - t);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      })();
       const t0 = performance.now();
       const firstReply = await post(url, '/api/next', { run: r.id, text: prompt, topK: 10 });
       if (!firstReply.ok) throw new Error(`${r.id}: ${await firstReply.text()}`);
       await firstReply.json();
       const load = performance.now() - t0;
+      loading = false;
+      await poller;
+      if (failedHealth > 0) console.log(`${r.id}: ${failedHealth} health requests failed while it loaded`);
       const next: number[] = [];
       for (let i = 0; i < latencyRepeats; i++) {
         const t = performance.now();
@@ -101,14 +118,14 @@ async function main(): Promise<void> {
       const gen: { first: number; total: number; tokens: number }[] = [];
       for (let i = 0; i < Math.max(5, latencyRepeats / 2); i++) gen.push(await firstToken(url, r.id));
       const row = {
-        run: r.id, model: r.description, parameters: r.parameters, checkpointBytes: r.checkpointBytes, firstRequestMs: load,
+        run: r.id, model: r.description, parameters: r.parameters, checkpointBytes: r.checkpointBytes, firstRequestMs: load, slowestHealthWhileLoadingMs: slowestHealth, failedHealthWhileLoading: failedHealth,
         nextMs: { median: quantile(next, 0.5), p90: quantile(next, 0.9) },
         firstTokenMs: { median: quantile(gen.map((g) => g.first), 0.5), p90: quantile(gen.map((g) => g.first), 0.9) },
         tokensPerSecond: quantile(gen.map((g) => (g.tokens / g.total) * 1000), 0.5),
         rssAfterLoad: (await health(url)).rssBytes,
       };
       latency.push(row);
-      console.log(`${r.id}: first request ${ms(load)} ms (loads the model); next token ${ms(row.nextMs.median)} ms (p90 ${ms(row.nextMs.p90)}); first generated token ${ms(row.firstTokenMs.median)} ms (p90 ${ms(row.firstTokenMs.p90)}); ${row.tokensPerSecond.toFixed(0)} tokens/s streamed`);
+      console.log(`${r.id}: first request ${ms(load)} ms (loads the model; meanwhile GET /api/health took at most ${ms(slowestHealth)} ms); next token ${ms(row.nextMs.median)} ms (p90 ${ms(row.nextMs.p90)}); first generated token ${ms(row.firstTokenMs.median)} ms (p90 ${ms(row.firstTokenMs.p90)}); ${row.tokensPerSecond.toFixed(0)} tokens/s streamed`);
     }
 
     // The load test: autocannon cycles through these requests on each connection.
@@ -119,18 +136,29 @@ async function main(): Promise<void> {
     ]);
     const load: Record<string, unknown>[] = [];
     const before = await health(url);
+    let cpuBefore = before.cpuSeconds;
     for (let k = 0; k < rounds; k++) {
+      const loadAvg = loadavg()[0]!;
       const script = `require(${JSON.stringify(autocannon)})({ url: ${JSON.stringify(url)}, connections: 8, amount: ${amount}, requests: ${JSON.stringify(requests)} }, (err, r) => { if (err) throw err; process.stdout.write(JSON.stringify(r)); });`;
-      const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (out.status !== 0) throw new Error(`autocannon failed: ${out.stderr}`);
-      const r = JSON.parse(out.stdout) as { requests: { average: number; total: number }; latency: { p50: number; p90: number; p99: number; max: number }; non2xx: number; errors: number; timeouts: number; duration: number };
+      // Not spawnSync: this process's own connections must stay serviced while the round runs.
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let text = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => { text += c.toString(); });
+        child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+        child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`autocannon failed: ${err}`))));
+      });
+      const r = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p90: number; p99: number; max: number }; non2xx: number; errors: number; timeouts: number; duration: number };
       const h = await health(url);
       const row = {
         round: k + 1, requests: r.requests.total, seconds: r.duration, perSecond: r.requests.total / r.duration, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99,
         non2xx: r.non2xx, errors: r.errors + r.timeouts, rssMB: h.rssBytes / 2 ** 20, heapMB: h.heapUsedBytes / 2 ** 20,
+        serverCpuMsPerRequest: ((h.cpuSeconds - cpuBefore) * 1000) / r.requests.total, loadAverage: loadAvg,
       };
+      cpuBefore = h.cpuSeconds;
       load.push(row);
-      console.log(`round ${row.round}: ${row.requests} requests in ${row.seconds.toFixed(1)} s (${row.perSecond.toFixed(0)}/s), latency p50 ${row.p50} ms p90 ${row.p90} ms p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server resident ${row.rssMB.toFixed(0)} MB, heap ${row.heapMB.toFixed(1)} MB`);
+      console.log(`round ${row.round}: ${row.requests} requests in ${row.seconds.toFixed(1)} s (${row.perSecond.toFixed(0)}/s), latency p50 ${row.p50} ms p90 ${row.p90} ms p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU ${row.serverCpuMsPerRequest.toFixed(2)} ms per request (machine load average ${row.loadAverage.toFixed(1)} at the start); server resident ${row.rssMB.toFixed(0)} MB, heap ${row.heapMB.toFixed(1)} MB`);
     }
     const end = await health(url);
     const result = {
@@ -139,9 +167,13 @@ async function main(): Promise<void> {
     mkdirSync(fileURLToPath(new URL('.', `file://${resultsPath}`)), { recursive: true });
     writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`loads per run: ${end.loaded.map((l) => `${l.id} ${l.loads}`).join(', ')}`);
-    console.log('\n| run | model | checkpoint | first request (loads it) | next token, median (p90) | first generated token, median (p90) | tokens/s streamed |\n| --- | --- | --- | --- | --- | --- | --- |');
-    for (const r of latency as { run: string; model: string; checkpointBytes: number; firstRequestMs: number; nextMs: { median: number; p90: number }; firstTokenMs: { median: number; p90: number }; tokensPerSecond: number }[]) {
-      console.log(`| ${r.run} | ${r.model} | ${(r.checkpointBytes / 2 ** 20).toFixed(1)} MiB | ${ms(r.firstRequestMs)} ms | ${ms(r.nextMs.median)} ms (${ms(r.nextMs.p90)}) | ${ms(r.firstTokenMs.median)} ms (${ms(r.firstTokenMs.p90)}) | ${r.tokensPerSecond.toFixed(0)} |`);
+    console.log('\n| run | model | checkpoint | first request (loads it) | slowest other answer meanwhile | next token, median (p90) | first generated token, median (p90) | tokens/s streamed |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of latency as { run: string; model: string; checkpointBytes: number; firstRequestMs: number; slowestHealthWhileLoadingMs: number; nextMs: { median: number; p90: number }; firstTokenMs: { median: number; p90: number }; tokensPerSecond: number }[]) {
+      console.log(`| ${r.run} | ${r.model} | ${(r.checkpointBytes / 2 ** 20).toFixed(1)} MiB | ${ms(r.firstRequestMs)} ms | ${ms(r.slowestHealthWhileLoadingMs)} ms | ${ms(r.nextMs.median)} ms (${ms(r.nextMs.p90)}) | ${ms(r.firstTokenMs.median)} ms (${ms(r.firstTokenMs.p90)}) | ${r.tokensPerSecond.toFixed(0)} |`);
+    }
+    console.log('\n| round | requests | seconds | requests/s | latency p50 / p90 / p99 | non-2xx | errors | server CPU per request | load average | server resident | heap |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of load as { round: number; requests: number; seconds: number; perSecond: number; p50: number; p90: number; p99: number; non2xx: number; errors: number; rssMB: number; heapMB: number; serverCpuMsPerRequest: number; loadAverage: number }[]) {
+      console.log(`| ${r.round} | ${r.requests.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${r.perSecond.toFixed(0)} | ${r.p50} / ${r.p90} / ${r.p99} ms | ${r.non2xx} | ${r.errors} | ${r.serverCpuMsPerRequest.toFixed(2)} ms | ${r.loadAverage.toFixed(1)} | ${r.rssMB.toFixed(0)} MB | ${r.heapMB.toFixed(1)} MB |`);
     }
   } finally {
     server.kill('SIGTERM');

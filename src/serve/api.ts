@@ -301,6 +301,8 @@ export interface HealthResponse {
   uptimeSeconds: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** CPU time the server process has used (user + system), seconds. */
+  cpuSeconds: number;
   activeGenerations: number;
   cancelledGenerations: number;
   requests: number;

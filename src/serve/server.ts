@@ -172,8 +172,9 @@ export async function startServer(o: ServeOptions = {}): Promise<SlmServer> {
       }
       case 'health': {
         const mem = process.memoryUsage();
+        const cpu = process.cpuUsage();
         const h: HealthResponse = {
-          ok: true, uptimeSeconds: (performance.now() - started) / 1000, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed,
+          ok: true, uptimeSeconds: (performance.now() - started) / 1000, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6,
           activeGenerations: stats.active, cancelledGenerations: stats.cancelled, requests: stats.requests, loaded: registry.loadedRuns(),
         };
         return json(res, 200, h);
