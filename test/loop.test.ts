@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { paddedBatches } from '../src/data/batches.js';
-import { loadStore, type OpenedData } from '../src/data/open.js';
-import { prepare } from '../src/data/prepare.js';
+import type { OpenedData } from '../src/data/open.js';
 import { loadModelWeights, RUN_FILES } from '../src/io/checkpoint.js';
-import { loadTokenizer } from '../src/io/tokenizerFiles.js';
 import { MarkovChainLowRank, type LowRankConfig } from '../src/models/lowrank.js';
 import type { FusedHead } from '../src/models/model.js';
 import { createModel, resolveModelConfig } from '../src/models/registry.js';
@@ -27,19 +25,10 @@ import { trainLoop } from '../src/train/loop.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { lrAt } from '../src/train/schedule.js';
 import { train } from '../src/train/trainer.js';
-import { makeTinyCorpus } from './helpers/tinyCorpus.js';
+import { makeTinyCorpus, tinyStore } from './helpers/tinyCorpus.js';
 
 const tiny = makeTinyCorpus();
-let data: OpenedData;
-
-async function tinyData(): Promise<OpenedData> {
-  if (data) return data;
-  const tokenizer = await loadTokenizer(tiny.vocabPath, { lowercase: true });
-  const out = join(tiny.dir, 'store');
-  await prepare({ corpus: { input: tiny.dir }, tokenizer, tokenizerId: 'tiny', out, workers: 1 });
-  data = loadStore(out);
-  return data;
-}
+const tinyData = (): Promise<OpenedData> => tinyStore(tiny);
 
 const lowrank = (extra: Partial<LowRankConfig> = {}) => resolveModelConfig({ type: 'lowrank', vocabSize: tiny.vocabSize, embedDim: 8, ...extra });
 
@@ -161,5 +150,34 @@ describe('the training loop', () => {
     assert.equal(existsSync(join(dir, RUN_FILES.optimizer)), false);
     await assert.rejects(train({ model: createModel(lowrank(), new Rng(1)), modelConfig: lowrank(), config: c, train: d.train, test: d.test, outDir: dir, resume: true }),
       (e: Error) => e instanceof CheckpointError && /without optimizer state/.test(e.message));
+  });
+});
+
+describe('weight decay groups', () => {
+  test("weightDecayOn 'weights' decays linear matrices only; resume maps optimizer state by name whatever the group order", async () => {
+    const cfg = resolveModelConfig({ type: 'transformer', vocabSize: tiny.vocabSize, embedDim: 8, heads: 2, layers: 1, maxLen: 16, variant: 'pre-ln', tieWeights: true });
+    const model = createModel(cfg, new Rng(1));
+    const before = new Map(model.namedParameters().map(([n, p]) => [n, p.f32().slice()]));
+    const opt = createOptimizer(model, resolveTrainConfig('transformer', { weightDecay: 0.5, weightDecayOn: 'weights', lr: 0.1 }));
+    for (const p of model.parameters()) p.grad = Tensor.zeros([...p.shape]); // zero gradients: only decay moves a parameter
+    opt.step();
+    for (const [n, p] of model.namedParameters()) {
+      const moved = p.f32().some((x, i) => x !== before.get(n)![i]);
+      const shouldDecay = /\.(query|key|value|proj)\.weight$|\.ff\.[02]\.weight$/.test(n);
+      assert.equal(moved, shouldDecay, `${n} ${shouldDecay ? 'decays' : 'does not decay'}`);
+    }
+    // The tied output layer is the token embedding: it must not decay.
+    assert.ok(!model.namedParameters().some(([n]) => n === 'head.weight'));
+    const d = await tinyData();
+    const c = resolveTrainConfig('transformer', { weightDecayOn: 'weights', epochs: 1, batchSize: 8, saveEvery: 3, lr: 0.01 });
+    const a = createModel(cfg, new Rng(2));
+    await train({ model: a, modelConfig: cfg, config: c, train: d.train, outDir: mkdtempSync(join(tmpdir(), 'slm-wd-')) });
+    const dir = mkdtempSync(join(tmpdir(), 'slm-wd-'));
+    const ac = new AbortController();
+    await train({ model: createModel(cfg, new Rng(2)), modelConfig: cfg, config: c, train: d.train, outDir: dir, signal: ac.signal,
+      onEvent: (e) => { if (e.kind === 'step' && e.step === 7) ac.abort(); } });
+    const b = createModel(cfg, new Rng(9));
+    await train({ model: b, modelConfig: cfg, config: c, train: d.train, outDir: dir, resume: true });
+    a.parameters().forEach((p, i) => assert.deepEqual(p.f32(), b.parameters()[i]!.f32(), `parameter ${i}`));
   });
 });

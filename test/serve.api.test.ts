@@ -17,6 +17,7 @@ import type {
   GenerateEvent, InsideResponse, MetricsEvent, NextResponse, RunResponse, RunsResponse, ScoreResponse, TokenizeResponse,
 } from '../src/serve/api.js';
 import { startServer, type SlmServer } from '../src/serve/server.js';
+import { families } from '../src/models/registry.js';
 import type { NgramModel } from '../src/ngram/model.js';
 import { getJson, ndjson, postJson, sse } from './helpers/http.js';
 import { cliMain, makeServeRuns, type ServeRuns } from './helpers/serveRuns.js';
@@ -40,7 +41,7 @@ describe('GET /api/runs', () => {
     const r = await getJson<RunsResponse>(base, '/api/runs');
     assert.equal(r.status, 200);
     const byId = new Map(r.body.runs.map((x) => [x.id, x]));
-    assert.deepEqual([...byId.keys()].sort(), ['lowrank', 'markov', 'ngram3', 'transformer']);
+    assert.deepEqual([...byId.keys()].sort(), ['gru', 'lowrank', 'markov', 'ngram3', 'transformer']);
     assert.equal(byId.get('markov')!.parameters, 400 * 400);
     assert.equal(byId.get('lowrank')!.parameters, 2 * 400 * 16);
     assert.equal(byId.get('ngram3')!.kind, 'counted');
@@ -55,13 +56,14 @@ describe('GET /api/runs', () => {
       assert.equal(run.inTab, true);
     }
     assert.equal(byId.get('transformer')!.step, 6);
-    assert.deepEqual(r.body.families.map((f) => f.type).sort(), ['lowrank', 'markov', 'ngram', 'transformer']);
+    assert.deepEqual(r.body.families.map((f) => f.type), families.map((f) => f.type), 'every registered family, for the page\'s forms');
+    assert.equal(byId.get('gru')!.description, 'gru 1×24 e16');
     assert.equal(r.body.canTrain, false, 'no --data given');
   });
 });
 
 describe('POST /api/next', () => {
-  for (const id of ['markov', 'lowrank', 'transformer', 'ngram3']) {
+  for (const id of ['markov', 'lowrank', 'transformer', 'gru', 'ngram3']) {
     test(`${id}: the library's nextTokens for the same run, sorted, with what each token appends`, async () => {
       const r = await postJson<NextResponse>(base, '/api/next', { run: id, text, topK: 7, temperature: 0.8 });
       assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -78,7 +80,7 @@ describe('POST /api/next', () => {
         assert.ok(decoded.endsWith(t.append) || t.append === '', `append ${JSON.stringify(t.append)} ends ${JSON.stringify(decoded)}`);
       });
       assert.equal(r.body.promptTokens, ids.length);
-      assert.equal(r.body.contextTokens, Math.min(ids.length, run.model.contextSize));
+      assert.equal(r.body.contextTokens, Math.min(ids.length, run.model.contextSize), 'a recurrent model reads it all');
     });
   }
 
@@ -97,7 +99,7 @@ describe('POST /api/generate', () => {
     return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
   };
 
-  for (const id of ['markov', 'lowrank', 'transformer', 'ngram3']) {
+  for (const id of ['markov', 'lowrank', 'transformer', 'gru', 'ngram3']) {
     test(`${id}: streams each token, then the final text, equal to slm generate with the same seed`, async () => {
       const opts = { maxNewTokens: 12, temperature: 0.9, topK: 40, seed: 7 };
       const r = await gen({ run: id, prompt: text, ...opts });
@@ -165,7 +167,7 @@ describe('POST /api/tokenize', () => {
 });
 
 describe('POST /api/score', () => {
-  for (const id of ['markov', 'lowrank', 'transformer', 'ngram3']) {
+  for (const id of ['markov', 'lowrank', 'transformer', 'gru', 'ngram3']) {
     test(`${id}: per-token losses equal the library's scoreIds; the first token is given`, async () => {
       const r = await postJson<ScoreResponse>(base, '/api/score', { run: id, text });
       assert.equal(r.status, 200);
@@ -245,6 +247,15 @@ describe('POST /api/inside', () => {
       if (o.order > 1) assert.ok(o.backoff! > 0 && o.backoff! < 1);
     }
     assert.ok(r.orders[1]!.top[0]!.count >= r.orders[1]!.top.at(-1)!.count, 'most frequent first');
+  });
+});
+
+describe('a family without a view of its own', () => {
+  test('gru: /api/inside says there is none (the bars and surprisal work for it as for every model)', async () => {
+    const r = await postJson<InsideResponse>(base, '/api/inside', { run: 'gru', text });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.view, 'none');
+    if (r.body.view === 'none') assert.match(r.body.why, /no inside view for gru models yet/);
   });
 });
 

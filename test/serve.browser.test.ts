@@ -118,9 +118,9 @@ test('next token: the bars are the API\'s, a click appends the token, the temper
 
 test('side by side and the tokenizer: every run scored, pieces with ids', async () => {
   await open('?view=compare&text=We%20compared%20the%20prevalence%20of%20thrombocytopenia');
-  await page.waitForFunction(() => document.querySelectorAll('#compare-grid .card[data-mean-loss]').length === 4, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#compare-grid .card[data-mean-loss]').length === 5, undefined, { timeout: 20_000 });
   const cards = await page.$$eval('#compare-grid .card', (cs) => cs.map((c) => ({ run: (c as unknown as PageElement).dataset.run, tokens: c.querySelectorAll('.tok').length, bars: c.querySelectorAll('.bar-row').length })));
-  assert.deepEqual(cards.map((c) => c.run).sort(), ['lowrank', 'markov', 'ngram3', 'transformer']);
+  assert.deepEqual(cards.map((c) => c.run).sort(), ['gru', 'lowrank', 'markov', 'ngram3', 'transformer'], 'every run, whatever its family');
   for (const c of cards) {
     assert.ok(c.tokens >= 7, `${c.run} shows the text as coloured tokens`);
     assert.equal(c.bars, 5);
@@ -166,7 +166,7 @@ test('training: the loss curve advances while slm train runs in another process'
 
 test('in the tab: a checkpoint computed here matches the server within 1e-4, and a tiny model trains here', async () => {
   await open('?view=tab&text=We%20compared%20the%20prevalence%20of');
-  for (const run of ['transformer', 'lowrank', 'markov', 'ngram3']) {
+  for (const run of ['transformer', 'lowrank', 'markov', 'gru', 'ngram3']) {
     await page.selectOption('#tab-run', run);
     await page.click('#tab-load');
     await page.waitForFunction((r) => document.querySelector('#tab-compare')?.dataset.run === r, run, { timeout: 30_000 });

@@ -1,9 +1,9 @@
 /**
  * Small runs of every kind for the `slm serve` tests, trained on the built-in PubMed sample (its
  * first 240 training and 30 test abstracts) with a 400-token WordPiece vocabulary, so even the
- * full-rank Markov table is small: markov, lowrank, a two-layer transformer (post-LN, context 64)
- * — each a few steps of the real trainer in a real run folder — and a Kneser-Ney trigram counted
- * by `slm train`. A few seconds in all.
+ * full-rank Markov table is small: markov, lowrank, a two-layer transformer (post-LN, context 64),
+ * a GRU (a family with no view of its own) — each a few steps of the real trainer in a real run
+ * folder — and a Kneser-Ney trigram counted by `slm train`. A few seconds in all.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ export const cliMain = fileURLToPath(new URL('../../src/cli/main.js', import.met
 const sample = fileURLToPath(new URL('../../../corpora/pubmed-sample', import.meta.url));
 
 export interface ServeRuns {
-  /** A folder of runs (markov, lowrank, transformer, ngram3). */
+  /** A folder of runs (markov, lowrank, transformer, gru, ngram3). */
   runs: string;
   /** The token store they were trained on. */
   store: string;
@@ -59,6 +59,7 @@ export async function makeServeRuns(): Promise<ServeRuns> {
     markov: { type: 'markov' },
     lowrank: { type: 'lowrank', embedDim: 16 },
     transformer: { type: 'transformer', embedDim: 32, heads: 2, layers: 2, maxLen: 64, dropout: 0 },
+    gru: { type: 'gru', embedDim: 16, hiddenDim: 24, layers: 1, dropout: 0 }, // a family the page knows nothing special about
   };
   for (const [name, raw] of Object.entries(models)) {
     const modelConfig = resolveModelConfig({ ...raw, vocabSize: data.tokenizer.vocabSize });
