@@ -22,7 +22,13 @@ export * from './tokenizer/index.js';
 export * from './tokenizer/train/index.js';
 export { sampleToken, type SamplingOptions } from './sample/sampling.js';
 export { generateIds, type GenerateOptions, type PromptCut } from './sample/generate.js';
-export { generate, promptIds, endId, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
+export { generate, promptIds, endId, completeText, endStopIds, type GeneratedToken, type TextGenerateOptions } from './sample/prompt.js';
+export {
+  nextTokens, nextLogits, scoreIds, softmaxAt, topIndices, type NextTokens, type NextTokensOptions, type TopToken, type ScoredToken, type TextScore,
+} from './sample/next.js';
+export { insideView, attentionMaps, tableRow, type InsideView, type AttentionMaps, type TableRow } from './models/inspect.js';
+export { explainNgram, type NgramExplanation, type NgramOrderView } from './ngram/explain.js';
+export { lowercases, withLowercase } from './tokenizer/variants.js';
 export {
   createModel, resolveModelConfig, resolveAnyConfig, countParameters, describeModel, modelTypes, allModelTypes, families, neuralFamilies,
   familyOf, neuralFamilyOf, type ModelConfig, type ModelType, type AnyModelConfig, type AnyModelType,
@@ -45,3 +51,4 @@ export { createOptimizer } from './train/optimizer.js';
 export { runBatch, type BatchLoss } from './train/step.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
 export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';
+export * from './plot/index.js';

@@ -109,6 +109,21 @@ test('the memory estimate counts the Markov rows a batch touches, when known', a
   assert.equal(known.gradients, 0, 'the table gradient is row-sparse');
 });
 
+test("the memory plan counts the optimizer's state: AdamW two moments, SGD with momentum one, plain SGD none", async () => {
+  const { planTraining } = await import('../src/train/trainer.js');
+  const { resolveTrainConfig } = await import('../src/train/config.js');
+  const { createModel } = await import('../src/models/registry.js');
+  const cfg = { type: 'markov' as const, vocabSize: 50 };
+  const ids = Uint32Array.from({ length: 40 }, (_, i) => i % 50);
+  const split = { ids, offsets: Float64Array.from([0, 20, 40]), vocabSize: 50 };
+  const plan = (train: Record<string, unknown>) => planTraining({ model: createModel(cfg), modelConfig: cfg, config: resolveTrainConfig('markov', { batchSize: 2, ...train }), train: split }).estimate;
+  const p = 50 * 50 * 4;
+  assert.equal(plan({}).optimizer, 2 * p);
+  assert.equal(plan({ optimizer: 'sgd', momentum: 0.9 }).optimizer, p);
+  assert.equal(plan({ optimizer: 'sgd' }).optimizer, 0);
+  assert.equal(plan({ optimizer: 'sgd' }).total, plan({}).total - 2 * p);
+});
+
 test('micro-batches are balanced: rows that fit 30 of 32 run as 16 + 16, and never exceed what fits', () => {
   const c = resolveModelConfig({ type: 'lowrank', vocabSize: 50, embedDim: 8 });
   const per = activationBytesPerRow(c, 100);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeSafetensors, safetensorsBytes } from '../src/formats/safetensors.js';
-import { CheckpointError, loadSafetensors, saveSafetensors } from '../src/io/safetensors.js';
+import { CheckpointError, loadSafetensors, loadSafetensorsAsync, saveSafetensors } from '../src/io/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slm-st-'));
@@ -110,4 +110,29 @@ test('bytes in memory decode exactly as the file does, into given tensors withou
   assert.deepEqual([...into.data], [1.5, -2, 3, 4.25]);
   assert.deepEqual([...back.tensors.ids!.data], [3, 1, 4]);
   assert.equal(back.metadata.step, '9');
+});
+
+test('the async loader (a server reading in pieces) gives what the sync one gives, into the same tensors, and refuses the same damage', async () => {
+  const p = join(dir, 'async.safetensors');
+  const big = Tensor.from(Array.from({ length: 3000 }, (_, i) => Math.sin(i)));
+  saveSafetensors(p, { w: big, b: Tensor.from([5, 6, 7]), ids: Tensor.int([9, 10]) }, { step: '12' });
+  const into = Tensor.zeros([3000]);
+  const a = await loadSafetensorsAsync(p, { w: into });
+  const s = loadSafetensors(p);
+  assert.equal(a.tensors.w, into, 'read in place');
+  assert.deepEqual([...into.data], [...big.data]);
+  assert.deepEqual(a.tensors.b!.toArray(), s.tensors.b!.toArray());
+  assert.deepEqual([...a.tensors.ids!.data], [9, 10]);
+  assert.equal(a.metadata.step, '12');
+  for (const [name, bytes, re] of [
+    ['a-short', Buffer.from([1, 2, 3]), /only 3 bytes/],
+    ['a-outside', rawFile({ x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /points outside the data/],
+  ] as const) {
+    writeFileSync(join(dir, name), bytes);
+    await assert.rejects(loadSafetensorsAsync(join(dir, name)), (e: Error) => e instanceof CheckpointError && re.test(String(e)));
+  }
+  const whole = readFileSync(p);
+  writeFileSync(join(dir, 'a-cut'), whole.subarray(0, whole.length - 100));
+  await assert.rejects(loadSafetensorsAsync(join(dir, 'a-cut')), /points outside the data|unexpected end of file/);
+  await assert.rejects(loadSafetensorsAsync(join(dir, 'missing')), /checkpoint file not found/);
 });

@@ -116,7 +116,7 @@ export function registerRun(program: Command): void {
       log('');
       log(`a bigram model by counting instead (Kneser-Ney, slm train --model ngram --order 2): ${bigramSeconds.toFixed(1)}s, test loss ${bigramLoss.toFixed(4)}`);
       for (const s of bigramSamples) log(`  ${s}`);
-      log(`run saved in ${o.out}; next: slm eval --model ${o.out} --data ${corpus}, slm generate --model ${o.out} --prompt "..."`);
+      log(`run saved in ${o.out}; next: slm serve ${o.out} (the playground in a browser), slm eval --model ${o.out} --data ${corpus}, slm generate --model ${o.out} --prompt "..."`);
       log(`model: ${join(o.out, 'model.safetensors')}`);
       log(plot.path ? `loss curve: ${plot.path} (slm plot ${o.out} --out loss.png for a PNG)` : `note: ${plot.note}`);
     });

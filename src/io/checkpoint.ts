@@ -15,7 +15,7 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { SlmError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
-import { CheckpointError, loadSafetensors, saveSafetensors } from './safetensors.js';
+import { CheckpointError, loadSafetensors, loadSafetensorsAsync, saveSafetensors, type SafetensorsFile } from './safetensors.js';
 
 export const RUN_FILES = {
   model: 'model.safetensors',
@@ -44,20 +44,35 @@ export function saveModelWeights(dir: string, model: Module, step: number): void
   saveSafetensors(join(dir, RUN_FILES.model), model.stateDict(), { format: 'pt', step: String(step) });
 }
 
-/** Loads model.safetensors into `model` (shapes and names checked); returns the file's step. */
-export function loadModelWeights(dir: string, model: Module): number {
+function modelFile(dir: string): string {
   const path = join(dir, RUN_FILES.model);
   if (!existsSync(path)) {
     throw new CheckpointError(`no checkpoint in ${dir}: ${RUN_FILES.model} is missing`, 'train a model with slm train --out DIR first');
   }
-  // Parameters whose name and shape match are read straight into (no second copy of the weights).
-  const { tensors, metadata } = loadSafetensors(path, Object.fromEntries(model.namedParameters()));
+  return path;
+}
+
+/** Puts the tensors read from `path` into `model`; returns the file's step. */
+function fillModel(path: string, model: Module, { tensors, metadata }: SafetensorsFile): number {
   try {
     model.loadStateDict(tensors);
   } catch (err) {
     throw new CheckpointError(`${path} does not fit the model in ${RUN_FILES.config}: ${(err as Error).message}`, err instanceof SlmError ? err.hint : undefined);
   }
   return Number(metadata.step ?? 0);
+}
+
+/** Loads model.safetensors into `model` (shapes and names checked); returns the file's step. */
+export function loadModelWeights(dir: string, model: Module): number {
+  const path = modelFile(dir);
+  // Parameters whose name and shape match are read straight into (no second copy of the weights).
+  return fillModel(path, model, loadSafetensors(path, Object.fromEntries(model.namedParameters())));
+}
+
+/** loadModelWeights reading in pieces, the thread free between them (a server stays responsive). */
+export async function loadModelWeightsAsync(dir: string, model: Module): Promise<number> {
+  const path = modelFile(dir);
+  return fillModel(path, model, await loadSafetensorsAsync(path, Object.fromEntries(model.namedParameters())));
 }
 
 /** Saves optimizer moments by parameter name, and step/lr in the metadata. */

@@ -15,7 +15,7 @@ import { ConfigError } from '../tensor/errors.js';
 import { withoutRandomInit } from '../tensor/tensor.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { loadModelWeights, readJson, RUN_FILES } from './checkpoint.js';
+import { loadModelWeights, loadModelWeightsAsync, readJson, RUN_FILES } from './checkpoint.js';
 import { CheckpointError } from './safetensors.js';
 
 export interface LoadedRun {
@@ -64,14 +64,20 @@ export function checkRunPath(path: string): void {
   }
 }
 
+/** Whether config.json names a counted family (an n-gram run). */
+function isCountedRun(dir: string): boolean {
+  if (!existsSync(join(dir, RUN_FILES.config))) return false;
+  const model = readJson<Record<string, unknown>>(join(dir, RUN_FILES.config), 'run config').model as { type?: unknown } | null | undefined;
+  return typeof model === 'object' && model !== null && families.some((f) => f.kind === 'counted' && f.type === model.type);
+}
+
 /** Opens a neural or an n-gram run (isNgramRun tells them apart). */
 export function openRun(dir: string): LoadedRun | LoadedNgramRun {
   checkRunPath(dir);
-  if (!existsSync(join(dir, RUN_FILES.config))) return loadRun(dir); // its errors name what is missing
+  if (!isCountedRun(dir)) return loadRun(dir); // its errors name what is missing
   const config = readJson<Record<string, unknown>>(join(dir, RUN_FILES.config), 'run config');
-  const model = config.model as { type?: unknown } | null | undefined;
-  if (typeof model !== 'object' || model === null || !families.some((f) => f.kind === 'counted' && f.type === model.type)) return loadRun(dir);
-  const modelConfig = resolveNgramConfig(model as Record<string, unknown>);
+  const model = config.model as Record<string, unknown>;
+  const modelConfig = resolveNgramConfig(model);
   const tokJson = readJson<object>(join(dir, RUN_FILES.tokenizer), 'tokenizer');
   const tokenizer = tokenizerFromJson(tokJson, { source: join(dir, RUN_FILES.tokenizer) });
   checkVocab(tokenizer, modelConfig, dir);
@@ -85,7 +91,8 @@ export function openRun(dir: string): LoadedRun | LoadedNgramRun {
   return { dir, model: ngram, modelConfig, tokenizer, config, step: 0 };
 }
 
-export function loadRun(dir: string): LoadedRun {
+/** A neural run folder's config, tokenizer and model without its weights (the checks first). */
+function runShell(dir: string): Omit<LoadedRun, 'step'> {
   checkRunPath(dir);
   if (existsSync(join(dir, NGRAM_FILE)) && !existsSync(join(dir, RUN_FILES.model))) {
     throw new CheckpointError(`${dir} holds a count-based n-gram model, not a neural checkpoint`, 'open it with openRun (slm eval and slm generate do)');
@@ -100,9 +107,26 @@ export function loadRun(dir: string): LoadedRun {
   const tokenizer = tokenizerFromJson(tokJson, { source: join(dir, RUN_FILES.tokenizer) });
   checkVocab(tokenizer, modelConfig, dir);
   const model = withoutRandomInit(() => createModel(modelConfig)); // weights come from the checkpoint
-  const step = loadModelWeights(dir, model);
-  model.eval();
-  return { dir, model, modelConfig, tokenizer, config, step };
+  return { dir, model, modelConfig, tokenizer, config };
+}
+
+export function loadRun(dir: string): LoadedRun {
+  const shell = runShell(dir);
+  const step = loadModelWeights(dir, shell.model);
+  shell.model.eval();
+  return { ...shell, step };
+}
+
+/**
+ * openRun reading the weights in pieces with the thread free between them: what a server uses, so
+ * loading the 3.4 GB Markov table does not hold up its other requests. (N-gram files are read whole.)
+ */
+export async function openRunAsync(dir: string): Promise<LoadedRun | LoadedNgramRun> {
+  if (isCountedRun(dir)) return openRun(dir);
+  const shell = runShell(dir);
+  const step = await loadModelWeightsAsync(dir, shell.model);
+  shell.model.eval();
+  return { ...shell, step };
 }
 
 /** A tokenizer whose ids do not fit the model's vocabulary is an error, never a silent clamp. */

@@ -4,6 +4,7 @@
  * into its destination (no second copy of a 3.4 GB table).
  */
 import { closeSync, openSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import {
   decodeEntry, encodeSafetensors, fitsEntry, headerLength, invalidSafetensors, parseHeader, type SafetensorsFile,
 } from '../formats/safetensors.js';
@@ -23,6 +24,50 @@ function readExactly(fd: number, buf: Uint8Array, position: number, path: string
   if (got !== buf.length) throw invalidSafetensors(path, `unexpected end of file after ${position + got} bytes`);
 }
 
+/** A byte range the loader needs next: fill `buf` from file offset `position`. */
+interface ReadRequest {
+  buf: Uint8Array;
+  position: number;
+}
+
+/**
+ * The loading steps, as a sequence of reads: header length, header (every entry checked before any
+ * data is read), then each tensor's bytes, straight into a matching tensor of `into`. The sync and
+ * async loaders below only differ in how they perform the reads.
+ */
+function* safetensorsReads(path: string, size: number, into: Readonly<Record<string, Tensor>>): Generator<ReadRequest, SafetensorsFile, void> {
+  if (size < 8) throw invalidSafetensors(path, `only ${size} bytes`);
+  const first = new Uint8Array(8);
+  yield { buf: first, position: 0 };
+  const n = headerLength(first, size, path);
+  const hbuf = new Uint8Array(n);
+  yield { buf: hbuf, position: 8 };
+  const dataStart = 8 + n;
+  const { entries, metadata } = parseHeader(hbuf, size - dataStart, path);
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, e] of entries) {
+    const [begin, end] = e.data_offsets;
+    const target = Object.hasOwn(into, name) ? into[name]! : undefined;
+    if (target && fitsEntry(target, e)) {
+      yield { buf: new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength), position: dataStart + begin };
+      tensors[name] = target;
+      continue;
+    }
+    const bytes = new Uint8Array(end - begin);
+    yield { buf: bytes, position: dataStart + begin };
+    tensors[name] = decodeEntry(e, bytes);
+  }
+  return { tensors, metadata };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    throw new CheckpointError(`checkpoint file not found: ${path}`, 'train a model first, or check the run folder');
+  }
+}
+
 /**
  * Reads every tensor of a safetensors file. A tensor of `into` whose name, shape and dtype match an
  * entry (F32 into float32, I32 into int32) is read into directly and returned as itself: loading a
@@ -30,38 +75,41 @@ function readExactly(fd: number, buf: Uint8Array, position: number, path: string
  * Markov table). If reading fails part-way, such tensors may hold part of the file.
  */
 export function loadSafetensors(path: string, into: Readonly<Record<string, Tensor>> = {}): SafetensorsFile {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new CheckpointError(`checkpoint file not found: ${path}`, 'train a model first, or check the run folder');
-  }
-  if (size < 8) throw invalidSafetensors(path, `only ${size} bytes`);
+  const size = sizeOf(path);
   const fd = openSync(path, 'r');
   try {
-    const first = new Uint8Array(8);
-    readExactly(fd, first, 0, path);
-    const n = headerLength(first, size, path);
-    const hbuf = new Uint8Array(n);
-    readExactly(fd, hbuf, 8, path);
-    const dataStart = 8 + n;
-    // Every entry is checked before any data is read.
-    const { entries, metadata } = parseHeader(hbuf, size - dataStart, path);
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, e] of entries) {
-      const [begin, end] = e.data_offsets;
-      const target = Object.hasOwn(into, name) ? into[name]! : undefined;
-      if (target && fitsEntry(target, e)) {
-        readExactly(fd, new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength), dataStart + begin, path);
-        tensors[name] = target;
-        continue;
-      }
-      const bytes = new Uint8Array(end - begin);
-      readExactly(fd, bytes, dataStart + begin, path);
-      tensors[name] = decodeEntry(e, bytes);
+    const steps = safetensorsReads(path, size, into);
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return r.value;
+      readExactly(fd, r.value.buf, r.value.position, path);
     }
-    return { tensors, metadata };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Bytes read per call by loadSafetensorsAsync: other work runs between them. */
+const ASYNC_CHUNK = 64 * 2 ** 20;
+
+/**
+ * loadSafetensors without holding the thread: the file is read in 64 MB pieces, each awaited, so a
+ * server loading the 3.4 GB Markov table goes on answering other requests meanwhile.
+ */
+export async function loadSafetensorsAsync(path: string, into: Readonly<Record<string, Tensor>> = {}): Promise<SafetensorsFile> {
+  const size = sizeOf(path);
+  const fh = await open(path, 'r');
+  try {
+    const steps = safetensorsReads(path, size, into);
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return r.value;
+      const { buf, position } = r.value;
+      for (let off = 0; off < buf.length;) {
+        const { bytesRead } = await fh.read(buf, off, Math.min(ASYNC_CHUNK, buf.length - off), position + off);
+        if (bytesRead === 0) throw invalidSafetensors(path, `unexpected end of file after ${position + off} bytes`);
+        off += bytesRead;
+      }
+    }
+  } finally {
+    await fh.close();
   }
 }

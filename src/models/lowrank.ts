@@ -7,7 +7,7 @@
 import { Dropout, Embedding, Linear, Sequential } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { randomInitSkipped, type Tensor } from '../tensor/tensor.js';
 import { defineFamily, linearHeadBytes } from './family.js';
 import type { FusedHead, LanguageModel } from './model.js';
 
@@ -28,8 +28,10 @@ export class MarkovChainLowRank extends Module implements LanguageModel {
     super();
     const emb = new Embedding(config.vocabSize, config.embedDim, rng);
     const out = new Linear(config.embedDim, config.vocabSize, { bias: false, rng });
-    const w = out.weight.f32();
-    for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
+    if (!randomInitSkipped()) { // initialisation: a checkpoint about to be loaded overwrites it
+      const w = out.weight.f32();
+      for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
+    }
     this.tLogits = this.child('t_logits', new Sequential(emb, new Dropout(config.dropout, rng.fork('dropout')), out));
   }
 

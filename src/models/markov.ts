@@ -8,7 +8,7 @@
 import { Embedding } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { randomInitSkipped, type Tensor } from '../tensor/tensor.js';
 import { defineFamily } from './family.js';
 import type { FusedHead, LanguageModel } from './model.js';
 
@@ -25,8 +25,11 @@ export class MarkovChain extends Module implements LanguageModel {
   constructor(readonly config: MarkovConfig, rng: Rng = defaultRng()) {
     super();
     this.tLogits = this.child('t_logits', new Embedding(config.vocabSize, config.vocabSize, rng));
-    const w = this.tLogits.weight.f32();
-    for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
+    // The shift is initialisation: skipped when a checkpoint is about to fill the table (3.4 GB to touch).
+    if (!randomInitSkipped()) {
+      const w = this.tLogits.weight.f32();
+      for (let i = 0; i < w.length; i++) w[i] = w[i]! - 10;
+    }
     this.tLogits.weight.sparseGrad = true;
   }
 

@@ -54,6 +54,11 @@ export class CausalSelfAttention extends Module {
   readonly key: Linear;
   readonly value: Linear;
   readonly proj: Linear;
+  /**
+   * Sees each forward's queries and keys (1,T,C) when set: how models/inspect.ts draws attention
+   * maps without a second copy of the forward pass. Null (the default) costs nothing.
+   */
+  probe: ((q: Tensor, k: Tensor) => void) | null = null;
   constructor(readonly embedDim: number, readonly heads: number, rng: Rng) {
     super();
     if (embedDim % heads !== 0) throw new ConfigError(`embedDim ${embedDim} is not divisible by heads ${heads}`);
@@ -68,6 +73,7 @@ export class CausalSelfAttention extends Module {
     const q = this.query.forward(x);
     const k = this.key.forward(x);
     const v = this.value.forward(x);
+    this.probe?.(q, k);
     const y = kv ? kv.attend(q, k, v) : F.causalAttention(q, k, v, this.heads, mask);
     return this.proj.forward(y);
   }

@@ -270,10 +270,16 @@ export class Tensor {
 let initSkipped = false;
 
 /**
- * Runs `fn` with random initialisation turned off: Tensor.randn and Tensor.rand return zeros.
- * For building a model whose weights are about to be loaded from a checkpoint (the Markov table's
- * 840M normals take several seconds to draw, even with the native kernel).
+ * Runs `fn` with random initialisation turned off: Tensor.randn and Tensor.rand return zeros, and
+ * models skip the rest of their initialisation (randomInitSkipped). For building a model whose
+ * weights are about to be loaded from a checkpoint (the Markov table's 840M normals take several
+ * seconds to draw, even with the native kernel, and its −10 shift another ten on a busy machine).
  */
+/** True inside withoutRandomInit: a constructor's own initial values would be overwritten anyway. */
+export function randomInitSkipped(): boolean {
+  return initSkipped;
+}
+
 export function withoutRandomInit<T>(fn: () => T): T {
   const prev = initSkipped;
   initSkipped = true;

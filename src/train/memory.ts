@@ -1,6 +1,6 @@
 /**
- * Memory planning before step 0: an estimate of peak memory (parameters, gradients, AdamW's two
- * moments, activations of one micro-batch) and the micro-batch size that keeps activations inside
+ * Memory planning before step 0: an estimate of peak memory (parameters, gradients, the optimizer's
+ * moments (AdamW's two, SGD's momentum), activations of one micro-batch) and the micro-batch size that keeps activations inside
  * a budget (the transformer's attention maps grow with T²). Micro-batching changes
  * nothing in the result: the loss of each micro-batch is divided by the whole batch's token count,
  * so the gradients add up to the whole batch's.
@@ -35,16 +35,17 @@ export function chooseMicroRows(c: ModelConfig, batchSize: number, T: number, bu
 /**
  * Peak memory of a training step. `distinctRows(microRows)`, when given, counts the distinct input
  * tokens of the largest micro-batch (Markov table rows touched); without it the bound is loose.
+ * `moments` is the optimizer's state per parameter: 2 for AdamW, 1 for SGD with momentum, 0 without.
  */
 export function estimateMemory(c: ModelConfig, batchSize: number, T: number, budgetBytes: number,
-  distinctRows?: (microRows: number) => number): MemoryEstimate {
+  distinctRows?: (microRows: number) => number, moments = 2): MemoryEstimate {
   const p = countParameters(c) * 4;
   const microRows = chooseMicroRows(c, batchSize, T, budgetBytes);
   const f = neuralFamilyOf(c.type);
   const activations = microRows * f.activationBytesPerRow(c, T) + f.headBytes(c, microRows * T, distinctRows && (() => distinctRows(microRows)));
   // A row-sparse gradient (the Markov table's) is counted in headBytes, not as a dense copy.
   const gradients = f.gradientBytes ? f.gradientBytes(c) : p;
-  const est = { parameters: p, gradients, optimizer: 2 * p, activations, total: 0, microRows };
+  const est = { parameters: p, gradients, optimizer: moments * p, activations, total: 0, microRows };
   est.total = est.parameters + est.gradients + est.optimizer + est.activations;
   return est;
 }

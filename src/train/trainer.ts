@@ -131,10 +131,10 @@ export function planTraining(run: TrainRun): TrainPlan {
       `set blockSize to at most ${model.maxSequence + 1} (--block-size), or build the model with a larger maxLen`);
   }
   const T = c.batching === 'packed' ? c.blockSize : paddedLength(model, run.train);
-  const estimate = estimateMemory(run.modelConfig, c.batchSize, Math.max(1, T - 1), c.memoryBudget,
-    c.batching === 'padded' ? (rows) => maxDistinctTokens(run.train, rows) : undefined);
-  const parameters = model.numParameters();
   const moments = c.optimizer === 'adamw' ? 2 : c.momentum > 0 ? 1 : 0;
+  const estimate = estimateMemory(run.modelConfig, c.batchSize, Math.max(1, T - 1), c.memoryBudget,
+    c.batching === 'padded' ? (rows) => maxDistinctTokens(run.train, rows) : undefined, moments);
+  const parameters = model.numParameters();
   const held = evalSplit(run);
   return {
     parameters, estimate, batchesPerEpoch, totalSteps: plannedSteps(c, batchesPerEpoch),
