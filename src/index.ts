@@ -39,6 +39,6 @@ export {
 export { resolveTrainConfig, trainKeys, trainDefaults, type TrainConfig } from './train/config.js';
 export { lrAt } from './train/schedule.js';
 export { createOptimizer } from './train/optimizer.js';
-export { runBatch, type BatchLoss } from './train/step.js';
+export { runBatch, batchLoss, type BatchLoss } from './train/step.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
 export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';
