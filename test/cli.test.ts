@@ -166,7 +166,7 @@ describe('slm end to end', () => {
     assert.match(r.stderr, /already holds a run[\s\S]*--resume/);
 
     r = slm('train', '--data', store, '--model', 'bigram', '--out', join(work, 'x'));
-    assert.match(r.stderr, /'bigram' is invalid[\s\S]*markov, lowrank, transformer, ngram/);
+    assert.match(r.stderr, /'bigram' is invalid[\s\S]*markov, lowrank, mlp, cnn, rnn, lstm, gru, transformer, ngram/);
     assert.notEqual(r.code, 0);
     assert.ok(!existsSync(join(work, 'x')), 'a refused config writes nothing');
     // A bad key for the chosen model is refused before the data is opened (the path does not exist).

@@ -163,3 +163,32 @@ describe('the training loop', () => {
       (e: Error) => e instanceof CheckpointError && /without optimizer state/.test(e.message));
   });
 });
+
+describe('weight decay groups', () => {
+  test("weightDecayOn 'weights' decays linear matrices only; resume maps optimizer state by name whatever the group order", async () => {
+    const cfg = resolveModelConfig({ type: 'transformer', vocabSize: tiny.vocabSize, embedDim: 8, heads: 2, layers: 1, maxLen: 16, variant: 'pre-ln', tieWeights: true });
+    const model = createModel(cfg, new Rng(1));
+    const before = new Map(model.namedParameters().map(([n, p]) => [n, p.f32().slice()]));
+    const opt = createOptimizer(model, resolveTrainConfig('transformer', { weightDecay: 0.5, weightDecayOn: 'weights', lr: 0.1 }));
+    for (const p of model.parameters()) p.grad = Tensor.zeros([...p.shape]); // zero gradients: only decay moves a parameter
+    opt.step();
+    for (const [n, p] of model.namedParameters()) {
+      const moved = p.f32().some((x, i) => x !== before.get(n)![i]);
+      const shouldDecay = /\.(query|key|value|proj)\.weight$|\.ff\.[02]\.weight$/.test(n);
+      assert.equal(moved, shouldDecay, `${n} ${shouldDecay ? 'decays' : 'does not decay'}`);
+    }
+    // The tied output layer is the token embedding: it must not decay.
+    assert.ok(!model.namedParameters().some(([n]) => n === 'head.weight'));
+    const d = await tinyData();
+    const c = resolveTrainConfig('transformer', { weightDecayOn: 'weights', epochs: 1, batchSize: 8, saveEvery: 3, lr: 0.01 });
+    const a = createModel(cfg, new Rng(2));
+    await train({ model: a, modelConfig: cfg, config: c, train: d.train, outDir: mkdtempSync(join(tmpdir(), 'slm-wd-')) });
+    const dir = mkdtempSync(join(tmpdir(), 'slm-wd-'));
+    const ac = new AbortController();
+    await train({ model: createModel(cfg, new Rng(2)), modelConfig: cfg, config: c, train: d.train, outDir: dir, signal: ac.signal,
+      onEvent: (e) => { if (e.kind === 'step' && e.step === 7) ac.abort(); } });
+    const b = createModel(cfg, new Rng(9));
+    await train({ model: b, modelConfig: cfg, config: c, train: d.train, outDir: dir, resume: true });
+    a.parameters().forEach((p, i) => assert.deepEqual(p.f32(), b.parameters()[i]!.f32(), `parameter ${i}`));
+  });
+});

@@ -13,6 +13,7 @@ import { registerGenerate } from './generate.js';
 import { registerInfo } from './info.js';
 import { registerPlot } from './plot.js';
 import { registerPrepare } from './prepare.js';
+import { registerRecipes } from './recipes.js';
 import { registerRun } from './run.js';
 import { registerTokenize } from './tokenize.js';
 import { registerTrain } from './train.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPrepare(program);
   registerTrain(program);
+  registerRecipes(program);
   registerEval(program);
   registerCompare(program);
   registerGenerate(program);

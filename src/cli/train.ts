@@ -4,12 +4,13 @@
  * the test loss each epoch. Ctrl-C saves a checkpoint and stops; `--resume RUN_DIR` continues.
  * `--model ngram` counts instead (trainNgram.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { paddingReport } from '../data/batches.js';
 import { readJson, RUN_FILES } from '../io/checkpoint.js';
+import { findRecipe, listRecipes, readRecipeFile, type RecipeFile } from '../io/recipes.js';
 import { checkVocab } from '../io/run.js';
 import { resolveFamilyConfig } from '../models/family.js';
 import { allModelTypes, countParameters, createModel, families, familyOf, resolveModelConfig, type ModelType } from '../models/registry.js';
@@ -34,6 +35,7 @@ interface Opts extends CorpusFlags {
   out?: string;
   resume?: string;
   config?: string;
+  recipe?: string;
   minutes?: number;
   json?: boolean;
   [key: string]: unknown;
@@ -49,6 +51,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--model <type>', `model type: ${familyHelp()}`).choices(allModelTypes))
     .option('--out <dir>', 'run folder for checkpoints, metrics and the tokenizer')
     .option('--resume <dir>', 'continue the run saved in this folder')
+    .option('--recipe <name>', `a shipped training recipe (${listRecipes().map((r) => r.name).join(', ') || 'none found'}; slm recipes describes them) or a recipe file; flags override it`)
     .option('--config <file>', 'JSON file {"model": {...}, "train": {...}, "data": "..."}; flags override it')
     .option('--minutes <m>', 'stop after this much training time (sets maxSeconds)', parseNumOpt('--minutes', (n) => n > 0, 'a positive number'))
     .option('--json', 'print one final JSON object');
@@ -62,7 +65,7 @@ function familyHelp(): string {
 }
 
 async function runTrain(o: Opts): Promise<void> {
-  let file: { model?: Record<string, unknown>; train?: Record<string, unknown>; data?: string } = {};
+  let file: RecipeFile = {};
   const outDir = o.resume ?? o.out;
   if (!outDir) throw new ConfigError('slm train needs --out RUN_DIR (or --resume RUN_DIR)');
   if (o.resume) {
@@ -70,13 +73,11 @@ async function runTrain(o: Opts): Promise<void> {
       throw new ConfigError(`nothing to resume in ${o.resume}: no ${RUN_FILES.trainer}`, 'start a run with --out first');
     }
     file = readJson(join(o.resume, RUN_FILES.config), 'run config');
-  } else if (o.config) {
-    try {
-      file = JSON.parse(readFileSync(o.config, 'utf8')) as typeof file;
-    } catch (err) {
-      throw new ConfigError(`cannot read config ${o.config}: ${(err as Error).message}`);
-    }
-    for (const k of Object.keys(file)) if (!['model', 'train', 'data'].includes(k)) throw new ConfigError(`unknown section '${k}' in ${o.config}`, 'use model, train and data');
+  } else if (o.config || o.recipe) {
+    if (o.config && o.recipe) throw new ConfigError('give --recipe or --config, not both', 'a recipe is a config file that ships with slmkit');
+    const found = o.recipe ? findRecipe(o.recipe) : { path: o.config!, file: readRecipeFile(o.config!) };
+    file = found.file;
+    if (o.recipe) say(o.json, `recipe ${o.recipe} (${found.path})${file.recipe?.description ? `: ${file.recipe.description}` : ''}`);
   }
   if (!o.resume && (existsSync(join(outDir, RUN_FILES.trainer)) || existsSync(join(outDir, NGRAM_FILE)))) {
     throw new ConfigError(`${outDir} already holds a run`, `continue it with --resume ${outDir}, or choose another --out`);

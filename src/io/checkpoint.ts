@@ -62,7 +62,7 @@ export function loadModelWeights(dir: string, model: Module): number {
 
 /** Saves optimizer moments by parameter name, and step/lr in the metadata. */
 export function saveOptimizer(dir: string, model: Module, opt: Optimizer, step: number): void {
-  const names = model.namedParameters().map(([n]) => n);
+  const names = optimizerNames(model, opt);
   const st = opt.stateDict();
   const tensors: Record<string, Tensor> = {};
   st.params.forEach((ps, i) => {
@@ -77,7 +77,7 @@ export function saveOptimizer(dir: string, model: Module, opt: Optimizer, step: 
 export function loadOptimizer(dir: string, model: Module, opt: Optimizer): number {
   const path = join(dir, RUN_FILES.optimizer);
   const { tensors, metadata } = loadSafetensors(path);
-  const names = model.namedParameters().map(([n]) => n);
+  const names = optimizerNames(model, opt);
   const params = names.map((n) => {
     const ps: Record<string, Float32Array> = {};
     for (const [key, t] of Object.entries(tensors)) {
@@ -88,6 +88,16 @@ export function loadOptimizer(dir: string, model: Module, opt: Optimizer): numbe
   const state: OptimizerState = { step: Number(metadata.optimizerStep ?? 0), lr: Number(metadata.lr ?? opt.lr), params };
   opt.loadStateDict(state);
   return Number(metadata.step ?? 0);
+}
+
+/** The model's name of each of the optimizer's parameters, in the optimizer's order (its groups may reorder them). */
+function optimizerNames(model: Module, opt: Optimizer): string[] {
+  const byTensor = new Map(model.namedParameters().map(([n, t]) => [t, n]));
+  return opt.params.map((p, i) => {
+    const n = byTensor.get(p);
+    if (n === undefined) throw new CheckpointError(`the optimizer's parameter ${i} is not a parameter of the model`, 'build the optimizer from model.parameters()');
+    return n;
+  });
 }
 
 function snake(k: string): string {

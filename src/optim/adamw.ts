@@ -6,7 +6,7 @@ import { kernels } from '../backend/index.js';
 import { adamwStepRows } from '../backend/reference/adamw.js';
 import { ConfigError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type ParamGroup } from './optimizer.js';
 
 export interface AdamWOptions {
   lr?: number;
@@ -21,7 +21,7 @@ export class AdamW extends Optimizer {
   readonly eps: number;
   readonly weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, opts: AdamWOptions = {}) {
+  constructor(params: Iterable<Tensor> | readonly ParamGroup[], opts: AdamWOptions = {}) {
     super(params, opts.lr ?? 1e-3);
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
@@ -42,14 +42,15 @@ export class AdamW extends Optimizer {
       const g = p.gradient();
       if (g.kind === 'none') return;
       const st = this.state[i]!;
+      const wd = this.groupOf[i]!.weightDecay ?? this.weightDecay;
       const m = (st.expAvg ??= new Float32Array(p.size));
       const v = (st.expAvgSq ??= new Float32Array(p.size));
       switch (g.kind) {
         case 'rows':
-          (k.adamwStepRows ?? adamwStepRows)(p.f32(), m, v, g.rows, g.values, g.width, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+          (k.adamwStepRows ?? adamwStepRows)(p.f32(), m, v, g.rows, g.values, g.width, this.lr, this.beta1, this.beta2, this.eps, wd, bc1, bc2);
           return;
         case 'dense':
-          k.adamwStep(p.f32(), g.values, m, v, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+          k.adamwStep(p.f32(), g.values, m, v, this.lr, this.beta1, this.beta2, this.eps, wd, bc1, bc2);
           return;
         default:
           g satisfies never;

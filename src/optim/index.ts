@@ -1,5 +1,5 @@
 /** Optimizers, gradient clipping and learning-rate schedules (like torch.optim). */
-export { Optimizer, type OptimizerState, type ParamState } from './optimizer.js';
+export { Optimizer, type OptimizerState, type ParamState, type ParamGroup } from './optimizer.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { clipGradNorm } from './clip.js';

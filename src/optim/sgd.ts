@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type ParamGroup } from './optimizer.js';
 
 export interface SGDOptions {
   lr?: number;
@@ -18,7 +18,7 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
 
-  constructor(params: Iterable<Tensor>, opts: SGDOptions = {}) {
+  constructor(params: Iterable<Tensor> | readonly ParamGroup[], opts: SGDOptions = {}) {
     super(params, opts.lr ?? 1e-3);
     this.momentum = opts.momentum ?? 0;
     this.weightDecay = opts.weightDecay ?? 0;
@@ -29,8 +29,9 @@ export class SGD extends Optimizer {
 
   step(): void {
     this.stepCount++;
-    const { lr, momentum: mu, weightDecay: wd, nesterov } = this;
+    const { lr, momentum: mu, nesterov } = this;
     this.params.forEach((p, i) => {
+      const wd = this.groupOf[i]!.weightDecay ?? this.weightDecay;
       const g = p.gradient();
       if (g.kind === 'none') return;
       const w = p.f32();

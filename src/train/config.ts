@@ -14,6 +14,7 @@ export interface TrainConfig {
   optimizer: 'adamw' | 'sgd';
   lr: number;
   weightDecay: number;
+  weightDecayOn: 'all' | 'weights';
   beta1: number;
   beta2: number;
   eps: number;
@@ -45,6 +46,10 @@ export const trainKeys: KeySpecs<TrainConfig> = {
   optimizer: { kind: 'choice', choices: ['adamw', 'sgd'], default: 'adamw', doc: 'adamw (the notebook, PyTorch semantics) or sgd (with --momentum)' },
   lr: { kind: 'number', greaterThan: 0, default: 0.001, doc: 'peak learning rate' },
   weightDecay: { kind: 'number', min: 0, default: 0.01, doc: "decoupled weight decay (AdamW's default, as the notebook leaves it)" },
+  weightDecayOn: {
+    kind: 'choice', choices: ['all', 'weights'], default: 'all',
+    doc: "which parameters decay: all (PyTorch's single group, the notebook's) or weights (the matrices of linear, convolution and recurrent layers; no decay on biases, norms and embeddings, as GPT-2 recipes)",
+  },
   beta1: { kind: 'number', min: 0, below: 1, default: 0.9, doc: "AdamW's first-moment decay" },
   beta2: { kind: 'number', min: 0, below: 1, default: 0.999, doc: "AdamW's second-moment decay (GPT-2 recipes use 0.95)" },
   eps: { kind: 'number', min: 0, default: 1e-8, doc: "AdamW's epsilon" },
