@@ -1,5 +1,5 @@
 /** slmkit's public API: re-exports only. */
-export { Tensor, type DType, type Shape, shapeSize } from './tensor/tensor.js';
+export { Tensor, type DType, type Shape, type Gradient, shapeSize } from './tensor/tensor.js';
 export { formatTensor, type FormatOptions } from './tensor/format.js';
 export { noGrad, isGradEnabled, liveGraphNodes } from './tensor/autograd.js';
 export { Rng, manualSeed, defaultRng } from './tensor/rng.js';
