@@ -1,9 +1,12 @@
 /**
  * Whole-file I/O helpers. Atomic writes: write to a temporary file beside the target, fsync, then
  * rename over it, so a crash or Ctrl-C mid-write leaves either the old file or the new one, never
- * half of one. `readFully` reads a byte range in as many calls as the OS needs.
+ * half of one; `writeFolderAtomic` does the same for a folder of files. `readFully` reads a byte
+ * range in as many calls as the OS needs.
  */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../tensor/errors.js';
 
 /**
  * Fills `buf` from file `fd` at `position`; returns the bytes read, which is less than
@@ -37,4 +40,35 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | string | (Uin
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/**
+ * Builds a whole folder atomically: `fill(tmp)` writes into a fresh temporary folder beside `dir`,
+ * which is then renamed to `dir`, so a failure or an interruption never leaves half a folder under
+ * the real name. An existing `dir` is refused unless `replace`; then it is swapped out only after
+ * the new folder is complete.
+ */
+export async function writeFolderAtomic<T>(dir: string, replace: boolean, fill: (tmp: string) => T | Promise<T>): Promise<T> {
+  const target = resolve(dir);
+  if (existsSync(target) && !replace) {
+    throw new ConfigError(`${dir} already exists`, 'choose another --out folder, or pass --force to replace it');
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  // mkdir (not mkdtemp, whose folder is private) so the folder gets the usual permissions.
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  mkdirSync(tmp);
+  let result: T;
+  try {
+    result = await fill(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (existsSync(target)) {
+    const old = `${tmp}-old`;
+    renameSync(target, old);
+    renameSync(tmp, target);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(tmp, target);
+  return result;
 }
