@@ -36,7 +36,9 @@ interface Tjs {
 let tjs: Tjs | null = null;
 let missing: string | false = false;
 try {
-  tjs = await import('@huggingface/transformers') as unknown as Tjs;
+  // A specifier in a variable: tsc must not resolve the optional package (TS2307 where it is absent).
+  const runtime = '@huggingface/transformers';
+  tjs = await import(runtime) as unknown as Tjs;
 } catch (err) {
   missing = `transformers.js is not installed (${(err as Error).message.split('\n')[0]}): npm run install:interop installs it with onnxruntime-node's CPU binaries (.ci/run does)`;
   console.log(`# skipping the transformers.js check: ${missing}`);
