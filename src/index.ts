@@ -1,5 +1,6 @@
 /** slmkit's public API: re-exports only. */
-export { Tensor, type DType, type Shape, shapeSize } from './tensor/tensor.js';
+export { Tensor, type DType, type Shape, type Gradient, shapeSize } from './tensor/tensor.js';
+export { formatTensor, type FormatOptions } from './tensor/format.js';
 export { noGrad, isGradEnabled, liveGraphNodes } from './tensor/autograd.js';
 export { Rng, manualSeed, defaultRng } from './tensor/rng.js';
 export {
@@ -48,7 +49,7 @@ export {
 export { resolveTrainConfig, trainKeys, trainDefaults, type TrainConfig } from './train/config.js';
 export { lrAt } from './train/schedule.js';
 export { createOptimizer } from './train/optimizer.js';
-export { runBatch, type BatchLoss } from './train/step.js';
+export { runBatch, batchLoss, type BatchLoss } from './train/step.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
 export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';
 export * from './plot/index.js';

@@ -8,7 +8,7 @@ import './backend/native/autoload.js';
 export * from './corpus/index.js';
 export * from './data/index.js';
 export { prepare, type PrepareOptions, type PrepareReport, type SplitStats } from './data/prepare.js';
-export { openData, loadStore, notebookTokenizer, notebookVocabPath, type OpenedData } from './data/open.js';
+export { openData, loadStore, notebookTokenizer, notebookVocabPath, builtinCorpus, type OpenedData, type OpenDataOptions, type TokenizerTrainer } from './data/open.js';
 export { loadTokenizer, saveTokenizer, type LoadTokenizerOptions } from './io/tokenizerFiles.js';
 export { saveSafetensors, loadSafetensors, loadSafetensorsAsync, CheckpointError } from './io/safetensors.js';
 export { loadRun, openRun, openRunAsync, isNgramRun, type LoadedRun, type LoadedNgramRun } from './io/run.js';

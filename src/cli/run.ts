@@ -7,7 +7,6 @@
  * (prepare, train, eval, generate, plot) for real runs.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { availableBackends, kernels } from '../backend/index.js';
 import { firstDocuments, numDocuments } from '../data/store.js';
@@ -21,12 +20,10 @@ import { evaluate } from '../train/evaluate.js';
 import { train } from '../train/trainer.js';
 import { stopText } from './train.js';
 import { corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
+import { builtinCorpus } from '../data/open.js';
 import { formatDuration, parseIntOpt, parseNumOpt, printJson, say } from './common.js';
 import { tryWriteRunPlot } from './plot.js';
 import { endStopIds, promptIds } from '../sample/prompt.js';
-
-/** The corpus that ships with slmkit: 2,292 PubMed abstracts from public-domain NCBI corpora. */
-export const builtinCorpus = fileURLToPath(new URL('../../../corpora/pubmed-sample', import.meta.url));
 
 interface Opts extends CorpusFlags {
   out: string;

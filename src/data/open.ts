@@ -22,6 +22,16 @@ import { readStore, type TokenSplit } from './store.js';
 /** The notebook's vocabulary, shipped with slmkit (BERT base cased, 28,996 WordPiece tokens). */
 export const notebookVocabPath = fileURLToPath(new URL('../../../vocab/bert-base-cased-vocab.txt', import.meta.url));
 
+/**
+ * The corpus that ships with slmkit (`slm run`'s default): 2,292 PubMed abstracts in the
+ * notebook's format, gzipped, from the public-domain NCBI corpora BC5CDR and NCBI-disease.
+ * A folder holding train.txt.gz and test.txt.gz; `openData(builtinCorpus)` prepares it.
+ */
+export const builtinCorpus = fileURLToPath(new URL('../../../corpora/pubmed-sample', import.meta.url));
+
+/** Trains a tokenizer on the training split's texts (PrepareOptions.tokenizer's function form). */
+export type TokenizerTrainer = (trainTexts: () => AsyncIterable<string>) => Promise<Tokenizer>;
+
 export interface OpenedData {
   dir: string;
   tokenizer: Tokenizer;
@@ -50,8 +60,14 @@ export interface OpenDataOptions {
   format?: CorpusFormat | 'dir';
   /** CSV column or JSONL field holding the text. */
   column?: string;
-  /** Tokenizer for raw text (default the notebook's), with a stable description for the cache key. */
-  tokenizer?: { tokenizer: Tokenizer; id: string };
+  /**
+   * Tokenizer for raw text (default the notebook's), with a stable description for the cache key
+   * (`id`: for a trainer, everything that makes its result, e.g. "wordpiece:2000 lowercase").
+   * Either a tokenizer, or a function that trains one on the training split's texts
+   * (`(texts) => trainWordPiece(texts(), { vocabSize: 2000, lowercase: true })`), called only
+   * when the cached store is missing or stale.
+   */
+  tokenizer?: { tokenizer: Tokenizer | TokenizerTrainer; id: string };
 }
 
 /** The files a store folder holds, and those of a run folder, for recognising nearly-right paths. */

@@ -20,6 +20,20 @@ export interface BatchLoss {
   tokens: number;
 }
 
+/**
+ * The notebook's masked cross-entropy of a batch (sum over real targets / `divisor`, by default
+ * the batch's real targets) as a scalar tensor to call backward() on: the loss the notebook
+ * writes as `masked_cross_entropy(model(x), targets, mask)`. Through the model's fused output
+ * layer when it has one, so no (B,T,V) logits are held (the Markov table at batch 128 would need
+ * 7.6 GB for them); else from forward(). A batch without real targets gives 0 (PyTorch: NaN).
+ */
+export function batchLoss(model: LanguageModel, b: StepBatch, divisor = b.tokens): Tensor {
+  const d = divisor > 0 ? divisor : 1;
+  return model.fusedHead
+    ? fusedLoss(model, b.inputs, b.inputMask, b.targets, b.mask, d)
+    : maskedCrossEntropy(model.forward(b.inputs, b.inputMask), b.targets, b.mask, { divisor: d });
+}
+
 /** Forward (and backward when `train`) over micro-batches of `microRows` rows. */
 export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, train: boolean): BatchLoss {
   const B = b.inputs.shape[0]!;
@@ -32,9 +46,8 @@ export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, 
     let any = false;
     for (const m of mask.data) if (m !== 0) { any = true; break; }
     if (!any) continue;
-    const go = () => model.fusedHead
-      ? fusedLoss(model, part(b.inputs), part(b.inputMask), part(b.targets), mask, b.tokens)
-      : maskedCrossEntropy(model.forward(part(b.inputs), part(b.inputMask)), part(b.targets), mask, { divisor: b.tokens });
+    // Each part's loss is divided by the whole batch's targets, so the parts' gradients add up to the batch's.
+    const go = () => batchLoss(model, { inputs: part(b.inputs), inputMask: part(b.inputMask), targets: part(b.targets), mask, tokens: b.tokens }, b.tokens);
     if (train) {
       const l = go();
       l.backward();
@@ -71,7 +84,7 @@ function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targ
     // Each position's hidden vector depends on its own token only: compute it for the real
     // positions alone (no work, memory or gather for padding).
     const h = head.hidden(new Tensor(ids, [1, n]), null); // (1,n,C)
-    return linearCrossEntropy(reshape(h, [n, -1]), head.weight, head.bias, tgt, divisor);
+    return linearCrossEntropy(reshape(h, [n, head.weight.shape[1]!]), head.weight, head.bias, tgt, divisor); // (n,C), n may be 0
   }
   const h = head.hidden(inputs, inputMask); // (B,T,C)
   const C = h.shape[h.ndim - 1]!;
