@@ -7,7 +7,7 @@
  * nearly right (a file inside a store, a run folder) are named for what they are.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +35,14 @@ export function isStore(dir: string): boolean {
   return existsSync(join(dir, 'manifest.json')) && existsSync(join(dir, 'train.bin'));
 }
 
-/** A folder with store files but no manifest.json: a prepare that was interrupted (or is running). */
+/**
+ * A folder with store files (or a prepare's temporary files) but no manifest.json: a
+ * prepare that was interrupted, or is running.
+ */
 export function isIncompleteStore(dir: string): boolean {
-  return !existsSync(join(dir, 'manifest.json')) && (existsSync(join(dir, 'train.bin')) || existsSync(join(dir, 'test.bin')));
+  if (existsSync(join(dir, 'manifest.json')) || !existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  if (['train.bin', 'test.bin'].some((f) => existsSync(join(dir, f)))) return true;
+  return readdirSync(dir).some((f) => /^(train\.bin|test\.bin|tokenizer\.json|manifest\.json)\.tmp-\d+$/.test(f));
 }
 
 function incompleteStoreError(dir: string): DataError {
