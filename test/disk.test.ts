@@ -22,7 +22,7 @@ const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const work = scratch('disk');
 const tiny = makeTinyCorpus(60, 12);
 const store = join(work, 'store');
-const STEPS = 12;
+const STEPS = 8;
 
 /** The run of these tests: a model large enough that a checkpoint spans several pages. */
 function args(data: string, out: string): string[] {

@@ -69,7 +69,7 @@ describe('two writers', () => {
     const args = ['prepare', '--input', tiny.dir, '--tokenizer', tiny.vocabPath, '--lowercase', '--out', out, '--workers', '1'];
     // The first pauses inside its write, holding the lock, for as long as the second needs to start.
     const first = spawn(process.execPath, [fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), ...args],
-      { stdio: 'ignore', env: { ...process.env, SLM_FAULT: 'pause:write:train.bin', SLM_FAULT_PAUSE_MS: '5000' } });
+      { stdio: 'ignore', env: { ...process.env, SLM_FAULT: 'pause:write:train.bin', SLM_FAULT_PAUSE_MS: '3000' } });
     const ended = new Promise((r) => first.on('close', r));
     try {
       await waitFor(() => existsSync(join(out, LOCK_FILE)));
@@ -110,13 +110,13 @@ describe('two writers', () => {
   test('of several processes racing for a stale lock, exactly one wins', async () => {
     const dir = join(work, 'race');
     mkdirSync(dir, { recursive: true });
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), processStart: null, since: 'then', command: 'x' }));
       const script = `import { tryLockFolder, LockBusy } from ${JSON.stringify(lockModule)};
         const l = tryLockFolder(${JSON.stringify(dir)}, 'run folder');
         process.stdout.write(l instanceof LockBusy ? 'busy' : 'won');
-        setTimeout(() => { if (!(l instanceof LockBusy)) l.release(); }, 1500);`;
-      const runs = Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        setTimeout(() => { if (!(l instanceof LockBusy)) l.release(); }, 800);`;
+      const runs = Array.from({ length: 4 }, () => new Promise<string>((resolve) => {
         const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         c.stdout.on('data', (d: Buffer) => { out += d.toString(); });

@@ -141,7 +141,7 @@ function prepareArgs(input: string, vocab: string, out: string, maxTokens: numbe
 }
 
 export async function prepareSetup(work: string): Promise<PrepareSetup> {
-  const corpus = deep ? makeTinyCorpus(6000, 600) : makeTinyCorpus(1500, 150); // long enough that random kills land mid-prepare
+  const corpus = deep ? makeTinyCorpus(6000, 600) : makeTinyCorpus(200, 20); // deep: long enough that random kills land mid-prepare
   const ref = join(work, 'pref');
   const r = await slm(prepareArgs(corpus.dir, corpus.vocabPath, ref, 64, false));
   if (r.code !== 0) throw new Error(`reference prepare failed: ${r.stderr}`);
