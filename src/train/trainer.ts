@@ -199,6 +199,7 @@ async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult>
   let lastSave = performance.now();
   /** The step of the last checkpoint in the folder (null: none yet). */
   let savedStep: number | null = run.resume ? st.step : null;
+  const resumeHint = (hint: string) => (savedStep === null ? hint : `${hint.replace(/, then run the command again$/, '')}, then continue with slm train --resume ${outDir}`);
   const kept = () => (savedStep === null ? 'no checkpoint was saved yet' : `the checkpoint at step ${savedStep} in ${outDir} is intact`);
   const save = (reason: CheckpointReason) => {
     st.peakRssBytes = Math.max(st.peakRssBytes ?? 0, peakRss());
@@ -210,8 +211,7 @@ async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult>
     } catch (err) {
       const w = writeFailure(err, outDir);
       if (!w) throw err;
-      throw new CheckpointError(`${w.message}: the checkpoint at step ${st.step} was not saved; ${kept()}`,
-        `${w.hint}${savedStep === null ? '' : `, then continue with slm train --resume ${outDir}`}`);
+      throw new CheckpointError(`${w.message}: the checkpoint at step ${st.step} was not saved; ${kept()}`, resumeHint(w.hint));
     }
     savedStep = st.step;
     lastSave = performance.now();
@@ -224,7 +224,7 @@ async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult>
     } catch (err) {
       const w = writeFailure(err, join(outDir, RUN_FILES.metrics));
       if (!w) throw err;
-      throw new CheckpointError(`${w.message}; ${kept()}`, `${w.hint}${savedStep === null ? '' : `, then continue with slm train --resume ${outDir}`}`);
+      throw new CheckpointError(`${w.message}; ${kept()}`, resumeHint(w.hint));
     }
   };
 

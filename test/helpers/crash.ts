@@ -167,7 +167,7 @@ export async function prepareTrial(s: PrepareSetup, i: number, rng: Rng, fault?:
   const replacing = rng.uniform() < 0.5;
   if (replacing) cpSync(s.old, out, { recursive: true });
   const args = prepareArgs(s.corpus.dir, s.vocab, out, 64, replacing);
-  const delay = Math.round((0.1 + 0.9 * rng.uniform()) * s.refMs);
+  const delay = Math.round((0.05 + 0.75 * rng.uniform()) * s.refMs); // the load varies: stay inside the reference run's time
   const r = fault ? await slm(args, { SLM_FAULT: `kill:${fault}` }) : await slm(args, {}, { afterMs: delay });
   const kill = `${fault ? `at ${fault}` : `random after ${delay} ms`}${replacing ? ', replacing a store' : ''}`;
   const killed = r.signal === 'SIGKILL';
