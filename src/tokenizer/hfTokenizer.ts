@@ -96,6 +96,13 @@ export class HfTokenizer implements Tokenizer {
       maxId = Math.max(maxId, id);
     }
     this.vocabSize = maxId + 1;
+    // The post-processor's special tokens are added to every encoding: their ids must be tokens too.
+    for (const id of [...this.affixes.prefixIds, ...this.affixes.suffixIds]) {
+      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) {
+        throw new ConfigError(`${source}: the post_processor adds id ${id}, which is not in the vocabulary of ${this.vocabSize}`,
+          'its special_tokens ids must be ids of model.vocab or added_tokens; the file is damaged or inconsistent');
+      }
+    }
     this.idTable = new Array<string | undefined>(this.vocabSize);
     for (const [token, id] of this.tokenIds) this.idTable[id] = token;
     for (const added of this.json.added_tokens) this.idTable[added.id] = added.content;
