@@ -10,6 +10,7 @@
         "native/addon.cc",
         "native/bindings_linalg.cc",
         "native/bindings_nn.cc",
+        "native/bindings_seq.cc",
         "native/threadpool.cc",
         "native/matmul.cc",
         "native/elementwise.cc",
@@ -19,7 +20,10 @@
         "native/gelu.cc",
         "native/attention.cc",
         "native/adamw.cc",
-        "native/random.cc"
+        "native/random.cc",
+        "native/activations.cc",
+        "native/recurrent.cc",
+        "native/conv.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -1,9 +1,9 @@
 // The N-API surface: one JS function per kernel, named exactly like its TypeScript twin in
-// src/backend/kernels.ts (wrappers in bindings_linalg.cc and bindings_nn.cc), plus info(). Each
-// wrapper checks argument types and that every array is long enough for the dimensions it is
-// given (a short array here would be memory corruption, not a wrong answer), then calls the kernel
-// on the typed arrays' data in place (subarray views included: N-API hands back the data pointer
-// already offset by byteOffset).
+// src/backend/kernels.ts (wrappers in bindings_linalg.cc, bindings_nn.cc and bindings_seq.cc),
+// plus info(). Each wrapper checks argument types and that every array is long enough for the
+// dimensions it is given (a short array here would be memory corruption, not a wrong answer), then
+// calls the kernel on the typed arrays' data in place (subarray views included: N-API hands back
+// the data pointer already offset by byteOffset).
 #include <napi.h>
 
 #include <string>
@@ -15,6 +15,7 @@
 namespace slm {
 void registerLinalgBindings(Napi::Env env, Napi::Object exports);
 void registerNnBindings(Napi::Env env, Napi::Object exports);
+void registerSeqBindings(Napi::Env env, Napi::Object exports);
 }  // namespace slm
 
 namespace {
@@ -47,6 +48,7 @@ KERNEL(info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   slm::registerLinalgBindings(env, exports);
   slm::registerNnBindings(env, exports);
+  slm::registerSeqBindings(env, exports);
   exports.Set("info", Napi::Function::New(env, info, "info"));
   return exports;
 }

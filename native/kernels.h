@@ -17,6 +17,10 @@ int64_t packedBSize(int64_t N, int64_t K);
 void packB(bool transB, int64_t N, int64_t K, const float* B, float* Bp);
 void sgemmPackedB(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* Bp, float* C,
                   bool accumulate);
+// sgemmPackedB on the calling thread only, for kernels that already run in parallel over their own
+// tasks (a pool task cannot hand work back to the pool). The same arithmetic, element for element.
+void sgemmPackedBSerial(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* Bp, float* C,
+                        bool accumulate);
 const char* sgemmConfig();
 // Test hook: caps the packed-operand scratch (in floats) so small products take the chunked
 // paths; returns the previous cap.
@@ -77,5 +81,27 @@ void adamwStepRows(float* p, float* m, float* v, int64_t R, const int32_t* rows,
 
 // random.cc
 void fillNormal(uint32_t* state, float* out, int64_t n, double mean, double std, double* spare);
+
+// activations.cc
+void tanhForward(const float* x, float* y, int64_t n);
+void tanhBackward(const float* y, const float* gy, float* gx, int64_t n, bool accumulate);
+void reluForward(const float* x, float* y, int64_t n);
+void reluBackward(const float* y, const float* gy, float* gx, int64_t n, bool accumulate);
+
+// recurrent.cc
+void lstmCellForward(float* gates, const float* cPrev, float* c, float* h, int64_t n, int64_t H);
+void lstmCellBackward(const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dGates, int64_t n, int64_t H);
+void gruCellForward(float* gx, const float* gh, const float* bhh, const float* hPrev, float* hn, float* h, int64_t n,
+                    int64_t H);
+void gruCellBackward(const float* gates, const float* hn, const float* hPrev, const float* dh, float* dGx, float* dGh,
+                     float* dhPrev, int64_t n, int64_t H);
+
+// conv.cc
+void causalConv1dForward(const float* x, const float* w, const float* bias, const int32_t* lengths, float* y,
+                         int64_t B, int64_t T, int64_t Cin, int64_t Cout, int64_t K, int64_t dilation);
+void causalConv1dBackward(const float* x, const float* w, const int32_t* lengths, const float* gy, float* gx,
+                          float* gw, float* gBias, int64_t B, int64_t T, int64_t Cin, int64_t Cout, int64_t K,
+                          int64_t dilation, bool accumulateX);
 
 }  // namespace slm

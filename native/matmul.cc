@@ -217,13 +217,13 @@ int64_t kBlock(int64_t N, int64_t K) {
 // The product, with op(B) packed here per N chunk, or (Bpre != nullptr) already packed whole by
 // packB: then there is one N chunk and only op(A) is packed.
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B,
-          const float* Bpre, float* C, bool accumulate) {
+          const float* Bpre, float* C, bool accumulate, bool allowParallel = true) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) std::memset(C, 0, sizeof(float) * M * N);
     return;
   }
-  const bool parallel = double(M) * double(N) * double(K) >= 2097152.0 && poolThreads() > 1;
+  const bool parallel = allowParallel && double(M) * double(N) * double(K) >= 2097152.0 && poolThreads() > 1;
   const int64_t threads = parallel ? poolThreads() : 1;
   const int64_t kc = kBlock(N, K);
   const int64_t nPc = (K + kc - 1) / kc;
@@ -346,6 +346,11 @@ void packB(bool transB, int64_t N, int64_t K, const float* B, float* Bp) {
 void sgemmPackedB(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* Bp, float* C,
                   bool accumulate) {
   gemm(transA, false, M, N, K, A, nullptr, Bp, C, accumulate);
+}
+
+void sgemmPackedBSerial(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* Bp, float* C,
+                        bool accumulate) {
+  gemm(transA, false, M, N, K, A, nullptr, Bp, C, accumulate, false);
 }
 
 int64_t setSgemmScratchLimit(int64_t floats) {

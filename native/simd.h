@@ -142,6 +142,29 @@ inline vf vexp(vf x) {
 inline vf vexp(vf x) { return std::exp(x); }
 #endif
 
+// tanh(x), about 2 ulp: Cephes' odd polynomial for |x| < 0.625 (where 1 - 2/(e^2x + 1) would
+// cancel), else 1 - 2/(exp(2|x|) + 1) with x's sign. tanh(+-inf) = +-1, NaN stays NaN.
+inline vf vtanh(vf x) {
+  const vf one = vset1(1.0f);
+  const vf ax = vabs(x);
+  vf big = vsub(one, vdiv(vset1(2.0f), vadd(vexp(vadd(ax, ax)), one)));
+  big = vselectNeg(x, vsub(vzero(), big), big);
+  const vf z = vmul(x, x);
+  vf p = vset1(-5.70498872745E-3f);
+  p = vfma(p, z, vset1(2.06390887954E-2f));
+  p = vfma(p, z, vset1(-5.37397155531E-2f));
+  p = vfma(p, z, vset1(1.33314422036E-1f));
+  p = vfma(p, z, vset1(-3.33332819422E-1f));
+  const vf small = vfma(vmul(p, z), x, x);  // x + x^3 P(x^2)
+  return vselectNeg(vsub(ax, vset1(0.625f)), small, big);
+}
+
+// 1 / (1 + exp(-x)): exp overflows to inf for very negative x, giving exactly 0.
+inline vf vsigmoid(vf x) {
+  const vf one = vset1(1.0f);
+  return vdiv(one, vadd(one, vexp(vsub(vzero(), x))));
+}
+
 // out[i] = exp(x[i] - shift) for i < n, vectorised, scalar tail.
 inline void expShifted(const float* x, float shift, float* out, int64_t n) {
   const vf sh = vset1(shift);

@@ -7,6 +7,7 @@
  */
 import { describe, test } from 'node:test';
 import { availableBackends, kernels, useBackend } from '../src/backend/index.js';
+import '../src/backend/native/autoload.js'; // registers the native backend when the addon is built
 import {
   add, causalAttention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, logSoftmax,
   maskedCrossEntropy, matmul, mul, softmax,

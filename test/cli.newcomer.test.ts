@@ -5,9 +5,7 @@
  * training, and the note when a trained vocabulary comes out smaller than asked.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,20 +15,13 @@ import { completeText, generate } from '../src/sample/prompt.js';
 import { Rng } from '../src/tensor/rng.js';
 import { trainByteLevelBpe } from '../src/tokenizer/train/index.js';
 import { StoreWriter, readStore } from '../src/data/store.js';
+import { cliJson, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'slm-newcomer-'));
+const { work, slm } = cliRunner('newcomer');
 const tiny = makeTinyCorpus(60, 12);
 
-function slm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-function json<T = Record<string, unknown>>(r: { code: number; stdout: string; stderr: string }): T {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
-}
+const json = cliJson;
 function fails(r: { code: number; stderr: string }, re: RegExp): void {
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, re);

@@ -4,27 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { cliJson, cliMain, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'slm-cli-'));
+const { work, slm } = cliRunner('cli');
 const tiny = makeTinyCorpus(80, 16);
 
-function slm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json(r: { code: number; stdout: string; stderr: string }): Record<string, unknown> {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-}
-
+const json = cliJson;
 describe('slm end to end', () => {
   const store = join(work, 'store');
   const run = join(work, 'run');
@@ -112,7 +101,7 @@ describe('slm end to end', () => {
 
   test('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
     const run2 = join(work, 'run-sigint');
-    const child = spawn(process.execPath, [main, 'train', '--data', store, '--model', 'lowrank', '--embed-dim', '8', '--batch-size', '2',
+    const child = spawn(process.execPath, [cliMain, 'train', '--data', store, '--model', 'lowrank', '--embed-dim', '8', '--batch-size', '2',
       '--epochs', '50', '--log-every', '1', '--out', run2, '--json'], { env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
     let err = '';
     let sent = false;
@@ -135,7 +124,7 @@ describe('slm end to end', () => {
 
   test('a closed output pipe (slm … | head) ends the command quietly', () => {
     // A shell pipe, as a user has it (spawn's own 'pipe' is a socket and behaves differently).
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${main}" info | head -1 > /dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cliMain}" info | head -1 > /dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
     assert.equal(r.stderr, '', 'no stack trace');
     assert.equal(r.status, 0);
   });
@@ -166,7 +155,7 @@ describe('slm end to end', () => {
     assert.match(r.stderr, /already holds a run[\s\S]*--resume/);
 
     r = slm('train', '--data', store, '--model', 'bigram', '--out', join(work, 'x'));
-    assert.match(r.stderr, /'bigram' is invalid[\s\S]*markov, lowrank, transformer, ngram/);
+    assert.match(r.stderr, /'bigram' is invalid[\s\S]*markov, lowrank, mlp, cnn, rnn, lstm, gru, transformer, ngram/);
     assert.notEqual(r.code, 0);
     assert.ok(!existsSync(join(work, 'x')), 'a refused config writes nothing');
     // A bad key for the chosen model is refused before the data is opened (the path does not exist).

@@ -4,28 +4,16 @@
  * run from another tokenizer or a folder that is not a run is refused with a clear message.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { cliJson, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'slm-compare-'));
+const { work, slm } = cliRunner('compare');
 const tiny = makeTinyCorpus(60, 12);
 
-function slm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json<T = Record<string, unknown>>(r: { code: number; stdout: string; stderr: string }): T {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
-}
-
+const json = cliJson;
 interface Row {
   run: string; model: string; parameters: number; parameterKind: string; steps: number | null; trainSeconds: number | null;
   peakRssBytes: number | null; loss: number; perplexity: number; bitsPerToken: number; tokens: number; sample?: string;

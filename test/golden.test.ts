@@ -18,86 +18,26 @@
  * cannot leak into any other comparison.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { availableBackends, useBackend } from '../src/backend/index.js';
+import '../src/backend/native/autoload.js'; // registers the native backend when the addon is built
 import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import type { LanguageModel } from '../src/models/model.js';
 import { maskedCrossEntropy } from '../src/ops/index.js';
 import { AdamW } from '../src/optim/index.js';
 import { Rng } from '../src/tensor/rng.js';
-import { Tensor } from '../src/tensor/tensor.js';
-
-interface JsonTensor { shape: number[]; data: number[] }
-
-interface Fixture {
-  name: string;
-  config: ModelConfig;
-  optimizer: { type: 'AdamW'; lr: number; betas: [number, number]; eps: number; weightDecay: number };
-  batch: { inputs: JsonTensor; input_mask: JsonTensor; targets: JsonTensor; mask: JsonTensor };
-  state_dict: Record<string, JsonTensor>;
-  logits: JsonTensor;
-  loss: number;
-  grads: Record<string, JsonTensor>;
-  step_losses: number[];
-  final_state_dict: Record<string, JsonTensor>;
-}
+import type { Tensor } from '../src/tensor/tensor.js';
+import { Checker, floatTensor, intTensor, loadFixture, maxAbsOf } from './helpers/golden.js';
 
 const FIXTURES = ['markov', 'lowrank', 'transformer-post-ln', 'transformer-pre-ln', 'transformer-pre-ln-tied'];
-const RTOL = 1e-4;
 /** Parameters whose gradient is zero in exact arithmetic (see the header). */
 const isNoiseGradient = (name: string): boolean => name.endsWith('attn.key.bias');
 
-function loadFixture(name: string): Fixture {
-  // Tests run from dist/test/; the fixtures stay in the source tree.
-  const url = new URL(`../../test/fixtures/golden/${name}.json`, import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')) as Fixture;
-}
-
 /** Through the registry, as slm train builds it (the fixture's config must resolve unchanged). */
-function buildModel(config: Fixture['config']): LanguageModel {
+function buildModel(config: ModelConfig): LanguageModel {
   const resolved = resolveModelConfig(config as unknown as Record<string, unknown>);
   for (const [k, v] of Object.entries(config)) assert.deepEqual((resolved as unknown as Record<string, unknown>)[k], v, `fixture config key ${k}`);
   return createModel(resolved, new Rng(0)); // the weights are replaced by loadStateDict
-}
-
-const floatTensor = (j: JsonTensor): Tensor => new Tensor(Float32Array.from(j.data), j.shape);
-const intTensor = (j: JsonTensor): Tensor => new Tensor(Int32Array.from(j.data), j.shape);
-const maxAbsOf = (x: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
-  return m;
-};
-
-/** Collects every comparison's outcome for one fixture: the worst one, and all failures. */
-class Checker {
-  worstRatio = 0;
-  worst = '';
-  readonly failures: string[] = [];
-
-  /** max |actual - expected| <= tol, where tol defaults to RTOL * max |expected|. */
-  close(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol?: number): void {
-    assert.equal(actual.length, expected.length, `${what}: ${actual.length} values, expected ${expected.length}`);
-    const scale = maxAbsOf(expected);
-    const limit = tol ?? RTOL * (scale > 0 ? scale : 1); // an all-zero tensor: absolute RTOL
-    let bad = 0;
-    let err = -1;
-    for (let i = 0; i < expected.length; i++) {
-      const e = Math.abs(actual[i]! - expected[i]!);
-      if (!(e <= err)) { // NaN counts as worst
-        err = Number.isNaN(e) ? Infinity : e;
-        bad = i;
-      }
-    }
-    const ratio = err / limit;
-    const where = `${what}[${bad}]: got ${actual[bad]}, expected ${expected[bad]}, error ${err.toExponential(2)} = ` +
-      `${(err / (scale || 1)).toExponential(2)} of max |expected| ${scale.toExponential(3)}`;
-    if (ratio > this.worstRatio) {
-      this.worstRatio = ratio;
-      this.worst = where;
-    }
-    if (!(ratio <= 1)) this.failures.push(`${where} (limit ${limit.toExponential(2)})`);
-  }
 }
 
 for (const backend of availableBackends()) {
@@ -105,7 +45,7 @@ for (const backend of availableBackends()) {
     test(`golden ${name} matches PyTorch (${backend} backend)`, (t) => {
       const prev = useBackend(backend);
       try {
-        const fx = loadFixture(name);
+        const fx = loadFixture<ModelConfig>(name);
         const model = buildModel(fx.config);
         model.train(); // dropout is 0 in the fixtures, so training mode is deterministic
         model.loadStateDict(Object.fromEntries(Object.entries(fx.state_dict).map(([k, v]) => [k, floatTensor(v)])));

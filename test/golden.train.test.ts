@@ -16,7 +16,7 @@ import { describeEachBackend } from './helpers/backends.js';
 
 interface JsonTensor { shape: number[]; data: number[] }
 interface Fixture {
-  config: Record<string, unknown> & { type: 'markov' | 'lowrank' | 'transformer'; vocabSize: number };
+  config: Record<string, unknown> & { type: string; vocabSize: number };
   optimizer: { lr: number; betas: [number, number]; eps: number; weightDecay: number };
   batch: { ids: JsonTensor; attention_mask: JsonTensor };
   state_dict: Record<string, JsonTensor>;
@@ -25,7 +25,7 @@ interface Fixture {
 }
 
 describeEachBackend('golden fixtures through train()', () => {
-  for (const name of ['markov', 'lowrank', 'transformer-post-ln', 'transformer-pre-ln-tied']) {
+  for (const name of ['markov', 'lowrank', 'transformer-post-ln', 'transformer-pre-ln-tied', 'mlp', 'cnn', 'rnn', 'lstm', 'gru']) {
     test(`${name}: step losses and final parameters match PyTorch`, async () => {
       const f = JSON.parse(readFileSync(new URL(`../../test/fixtures/golden/${name}.json`, import.meta.url), 'utf8')) as Fixture;
       // The fixture's padded batch, unpadded back into documents: paddedBatches pads it again.
@@ -45,7 +45,7 @@ describeEachBackend('golden fixtures through train()', () => {
       model.loadStateDict(Object.fromEntries(Object.entries(f.state_dict).map(([k, v]) => [k, new Tensor(Float32Array.from(v.data), v.shape)])));
       const config = resolveTrainConfig(modelConfig.type, {
         epochs: f.step_losses.length, batchSize: B, lr: f.optimizer.lr, beta1: f.optimizer.betas[0], beta2: f.optimizer.betas[1],
-        eps: f.optimizer.eps, weightDecay: f.optimizer.weightDecay,
+        eps: f.optimizer.eps, weightDecay: f.optimizer.weightDecay, gradClip: null, // PyTorch's steps are unclipped
       });
       const losses: number[] = [];
       await train({ model, modelConfig, config, train: split, onEvent: (e) => { if (e.kind === 'step') losses.push(e.loss); } });

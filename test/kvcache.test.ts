@@ -32,7 +32,7 @@ const CTX = 12;
 function tinyTransformer(variant: TransformerConfig['variant'], seed: number): Transformer {
   return new Transformer({
     type: 'transformer', vocabSize: V, embedDim: 16, heads: 2, layers: 2, maxLen: CTX, dropout: 0.2,
-    variant, tieWeights: variant === 'pre-ln', init: 'auto',
+    variant, tieWeights: variant === 'pre-ln', init: 'auto', headBias: true,
   }, new Rng(seed));
 }
 

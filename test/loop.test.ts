@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { paddedBatches } from '../src/data/batches.js';
-import { loadStore, type OpenedData } from '../src/data/open.js';
-import { prepare } from '../src/data/prepare.js';
+import type { OpenedData } from '../src/data/open.js';
 import { loadModelWeights, RUN_FILES } from '../src/io/checkpoint.js';
-import { loadTokenizer } from '../src/io/tokenizerFiles.js';
 import { MarkovChainLowRank, type LowRankConfig } from '../src/models/lowrank.js';
 import type { FusedHead } from '../src/models/model.js';
 import { createModel, resolveModelConfig } from '../src/models/registry.js';
@@ -27,19 +25,10 @@ import { trainLoop } from '../src/train/loop.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { lrAt } from '../src/train/schedule.js';
 import { train } from '../src/train/trainer.js';
-import { makeTinyCorpus } from './helpers/tinyCorpus.js';
+import { makeTinyCorpus, tinyStore } from './helpers/tinyCorpus.js';
 
 const tiny = makeTinyCorpus();
-let data: OpenedData;
-
-async function tinyData(): Promise<OpenedData> {
-  if (data) return data;
-  const tokenizer = await loadTokenizer(tiny.vocabPath, { lowercase: true });
-  const out = join(tiny.dir, 'store');
-  await prepare({ corpus: { input: tiny.dir }, tokenizer, tokenizerId: 'tiny', out, workers: 1 });
-  data = loadStore(out);
-  return data;
-}
+const tinyData = (): Promise<OpenedData> => tinyStore(tiny);
 
 const lowrank = (extra: Partial<LowRankConfig> = {}) => resolveModelConfig({ type: 'lowrank', vocabSize: tiny.vocabSize, embedDim: 8, ...extra });
 

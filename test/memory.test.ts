@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MarkovChainLowRank } from '../src/models/lowrank.js';
+import { resolveModelConfig } from '../src/models/registry.js';
+import { activationBytesPerRow, chooseMicroRows } from '../src/train/memory.js';
 import { Transformer } from '../src/models/transformer.js';
 import type { LanguageModel } from '../src/models/model.js';
 import { maskedCrossEntropy, narrow } from '../src/ops/index.js';
@@ -53,7 +55,7 @@ for (const [name, make] of [
   ['lowrank', () => new MarkovChainLowRank({ type: 'lowrank', vocabSize: 300, embedDim: 32, dropout: 0.1 }, new Rng(0))],
   ['transformer', () => new Transformer({
     type: 'transformer', vocabSize: 120, embedDim: 16, heads: 2, layers: 2, maxLen: 32, dropout: 0.1,
-    variant: 'pre-ln', tieWeights: false, init: 'auto',
+    variant: 'pre-ln', tieWeights: false, init: 'auto', headBias: true,
   }, new Rng(0))],
 ] as const) {
   test(`${name}: the tape is freed after every backward and memory stays flat over 300 steps`, { skip: gc ? false : 'needs node --expose-gc' }, () => {
@@ -105,4 +107,19 @@ test('the memory estimate counts the Markov rows a batch touches, when known', a
   assert.equal(loose.activations - known.activations, (Math.min(V, 8 * 100) - 50) * V * 4);
   assert.equal(known.parameters, V * V * 4);
   assert.equal(known.gradients, 0, 'the table gradient is row-sparse');
+});
+
+test('micro-batches are balanced: rows that fit 30 of 32 run as 16 + 16, and never exceed what fits', () => {
+  const c = resolveModelConfig({ type: 'lowrank', vocabSize: 50, embedDim: 8 });
+  const per = activationBytesPerRow(c, 100);
+  assert.equal(chooseMicroRows(c, 32, 100, 30 * per), 16);
+  assert.equal(chooseMicroRows(c, 32, 100, 32 * per), 32);
+  assert.equal(chooseMicroRows(c, 33, 100, 10 * per), 9); // 4 passes of at most 9 rows
+  assert.equal(chooseMicroRows(c, 5, 100, per / 2), 1);
+  for (let B = 1; B < 70; B++) {
+    for (const fit of [1, 3, 7, 30]) {
+      const m = chooseMicroRows(c, B, 100, fit * per);
+      assert.ok(m <= Math.min(B, fit) && Math.ceil(B / m) === Math.ceil(B / Math.min(B, fit)), `B=${B} fit=${fit}: ${m}`);
+    }
+  }
 });

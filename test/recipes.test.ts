@@ -3,16 +3,14 @@
  * a description and a measured result, and `slm train --recipe` starts from it, flags overriding.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { findRecipe, listRecipes } from '../src/io/recipes.js';
 import { resolveModelConfig, type ModelType } from '../src/models/registry.js';
 import { ConfigError } from '../src/tensor/errors.js';
 import { resolveTrainConfig } from '../src/train/config.js';
+import { cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
 test('every shipped recipe resolves, is described and says what it measured', () => {
@@ -29,19 +27,17 @@ test('every shipped recipe resolves, is described and says what it measured', ()
 });
 
 test('slm train --recipe starts from the recipe; flags override it; a bad recipe file is refused', () => {
-  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const tiny = makeTinyCorpus(40, 8);
-  const work = mkdtempSync(join(tmpdir(), 'slm-recipe-'));
-  const slm = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, SLM_CACHE: join(work, 'cache') } });
+  const { work, slm } = cliRunner('recipe');
   const run = join(work, 'run');
   const r = slm('train', '--recipe', 'notebook-lowrank', '--data', tiny.dir, '--embed-dim', '4', '--batch-size', '8', '--max-steps', '2', '--out', run);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /recipe notebook-lowrank/);
   const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { model: { embedDim: number; dropout: number }; train: { lr: number; batchSize: number } };
   assert.deepEqual([cfg.model.embedDim, cfg.model.dropout, cfg.train.lr, cfg.train.batchSize], [4, 0.1, 0.001, 8]);
   const bad = join(work, 'bad.json');
   writeFileSync(bad, JSON.stringify({ model: { type: 'lowrank' }, training: {} }));
   const b = slm('train', '--config', bad, '--data', tiny.dir, '--out', join(work, 'run-bad'));
-  assert.equal(b.status, 1);
+  assert.equal(b.code, 1);
   assert.match(b.stderr, /unknown section 'training'[\s\S]*hint: use recipe, model, train, data/);
 });

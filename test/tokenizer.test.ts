@@ -5,7 +5,7 @@
  * without ../shared; the notebook-prompt test reads the shared vocab.txt and skips without it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -20,7 +20,8 @@ import {
 
 // Compiled to dist/test/: the repo root is two folders up, shared data one more.
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const sharedVocab = fileURLToPath(new URL('../../../shared/vocab/bert-base-cased-vocab.txt', import.meta.url));
+// The notebook's vocabulary ships with slmkit (vocab/), byte-identical to the workshop's BERT cased vocab.txt.
+const notebookVocab = fileURLToPath(new URL('../../vocab/bert-base-cased-vocab.txt', import.meta.url));
 
 type Mode = 'cased' | 'lowercase';
 interface Reference { ids: number[]; decoded: string }
@@ -48,10 +49,9 @@ function referenceJson(mode: Mode): TokenizerJson {
   return json;
 }
 
-describe('notebook prompt (shared vocab.txt)', () => {
-  const skip = existsSync(sharedVocab) ? false : `shared vocabulary not found at ${sharedVocab}`;
-  test('"We compared the prevalence of" → 101 1195 3402 1103 22760 1104 102 (lowercase)', { skip }, async () => {
-    const tok = await loadTokenizer(sharedVocab, { lowercase: true });
+describe('notebook prompt (the shipped BERT cased vocab.txt)', () => {
+  test('"We compared the prevalence of" → 101 1195 3402 1103 22760 1104 102 (lowercase)', async () => {
+    const tok = await loadTokenizer(notebookVocab, { lowercase: true });
     const enc = tok.encode('We compared the prevalence of');
     assert.deepEqual(enc.ids, [101, 1195, 3402, 1103, 22760, 1104, 102]);
     assert.deepEqual(enc.tokens, ['[CLS]', 'we', 'compared', 'the', 'prevalence', 'of', '[SEP]']);
@@ -60,8 +60,8 @@ describe('notebook prompt (shared vocab.txt)', () => {
     assert.deepEqual([tok.vocabSize, tok.padId, tok.unkId, tok.clsId, tok.sepId, tok.maskId], [28996, 0, 100, 101, 102, 103]);
     assert.deepEqual([tok.bosId, tok.eosId], [101, 102]); // what encode puts around the text
   });
-  test('cased mode keeps the capital', { skip }, async () => {
-    const tok = await loadTokenizer(sharedVocab, { lowercase: false });
+  test('cased mode keeps the capital', async () => {
+    const tok = await loadTokenizer(notebookVocab, { lowercase: false });
     assert.deepEqual(tok.encode('We compared the prevalence of').ids, [101, 1284, 3402, 1103, 22760, 1104, 102]);
   });
 });

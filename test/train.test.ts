@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { paddedBatches, shiftBatch } from '../src/data/batches.js';
-import { prepare } from '../src/data/prepare.js';
-import { loadStore, type OpenedData } from '../src/data/open.js';
+import type { OpenedData } from '../src/data/open.js';
 import { loadModelWeights } from '../src/io/checkpoint.js';
-import { loadTokenizer } from '../src/io/tokenizerFiles.js';
 import { createModel, resolveModelConfig, type ModelConfig } from '../src/models/registry.js';
 import { generateIds } from '../src/sample/generate.js';
 import { generate } from '../src/sample/prompt.js';
@@ -22,19 +20,10 @@ import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { runBatch } from '../src/train/step.js';
 import { train, TrainingError } from '../src/train/trainer.js';
-import { makeTinyCorpus } from './helpers/tinyCorpus.js';
+import { makeTinyCorpus, tinyStore } from './helpers/tinyCorpus.js';
 
 const tiny = makeTinyCorpus();
-let data: OpenedData;
-
-async function tinyData(): Promise<OpenedData> {
-  if (data) return data;
-  const tokenizer = await loadTokenizer(tiny.vocabPath, { lowercase: true });
-  const out = join(tiny.dir, 'store');
-  await prepare({ corpus: { input: tiny.dir }, tokenizer, tokenizerId: 'tiny', out, workers: 1 });
-  data = loadStore(out);
-  return data;
-}
+const tinyData = (): Promise<OpenedData> => tinyStore(tiny);
 
 function setup(type: 'lowrank' | 'markov' | 'transformer', train: Partial<TrainConfig>, model: Record<string, unknown> = {}) {
   const modelConfig: ModelConfig = resolveModelConfig({ type, vocabSize: tiny.vocabSize, ...model });

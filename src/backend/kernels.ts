@@ -155,4 +155,43 @@ export interface Kernels {
    * last pair goes to spare[0]; otherwise spare[0] = NaN. Identical numbers on every backend.
    */
   fillNormal(state: Int32Array, out: Float32Array, mean: number, std: number, spare: Float64Array): void;
+
+  /** y = tanh(x) (in place allowed). */
+  tanhForward(x: Float32Array, y: Float32Array): void;
+  /** gx (+)= gy * (1 - y^2), from the output y (gx may be gy). */
+  tanhBackward(y: Float32Array, gy: Float32Array, gx: Float32Array, accumulate: boolean): void;
+  /** y = max(x, 0). */
+  reluForward(x: Float32Array, y: Float32Array): void;
+  /** gx (+)= gy where y > 0, else 0. */
+  reluBackward(y: Float32Array, gy: Float32Array, gx: Float32Array, accumulate: boolean): void;
+
+  /**
+   * LSTM step (gates i,f,g,o): gates (n,4H) pre-activations in, activations out; c = f*cPrev + i*g,
+   * h = o*tanh(c), both (n,H); cPrev null: zero.
+   */
+  lstmCellForward(gates: Float32Array, cPrev: Float32Array | null, c: Float32Array, h: Float32Array,
+    n: number, H: number): void;
+  /** Its backward: dGates (n,4H) = dL/dpre; dc (n,H): dL/dc in, dL/dcPrev out. */
+  lstmCellBackward(gates: Float32Array, cPrev: Float32Array | null, c: Float32Array, dh: Float32Array,
+    dc: Float32Array, dGates: Float32Array, n: number, H: number): void;
+  /**
+   * GRU step (r,z,n): gx (n,3H) = x W_ih^T + b_ih in, activations out; gh (n,3H) = hPrev W_hh^T or
+   * null (zero state); hn = gh_n + b_hn; n = tanh(gx_n + r*hn); h = (1-z)*n + z*hPrev.
+   */
+  gruCellForward(gx: Float32Array, gh: Float32Array | null, bhh: Float32Array, hPrev: Float32Array | null,
+    hn: Float32Array, h: Float32Array, n: number, H: number): void;
+  /** Its backward: dGx, dGh (n,3H) = dL/dgx, dL/d(gh + b_hh); dhPrev (n,H) += dh*z unless null. */
+  gruCellBackward(gates: Float32Array, hn: Float32Array, hPrev: Float32Array | null, dh: Float32Array,
+    dGx: Float32Array, dGh: Float32Array, dhPrev: Float32Array | null, n: number, H: number): void;
+
+  /**
+   * Causal dilated conv: y[b,t] (Cout) = bias + sum_j w[:,:,j] @ x[b, t-(K-1-j)*dilation] (zero
+   * before 0). x (B,T,Cin), w (Cout,Cin,K), y (B,T,Cout); rows t >= lengths[b] (null: T) are 0.
+   */
+  causalConv1dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, lengths: Int32Array | null,
+    y: Float32Array, B: number, T: number, Cin: number, Cout: number, K: number, dilation: number): void;
+  /** Its backward (gy past lengths ignored): gx (+)= by accumulateX, gw +=, gBias +=; each may be null. */
+  causalConv1dBackward(x: Float32Array, w: Float32Array, lengths: Int32Array | null, gy: Float32Array,
+    gx: Float32Array | null, gw: Float32Array | null, gBias: Float32Array | null, B: number, T: number,
+    Cin: number, Cout: number, K: number, dilation: number, accumulateX: boolean): void;
 }

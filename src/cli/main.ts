@@ -9,7 +9,9 @@ import '../backend/native/autoload.js';
 import { SlmError } from '../tensor/errors.js';
 import { registerCompare } from './compare.js';
 import { registerEval } from './eval.js';
+import { registerExport } from './export.js';
 import { registerGenerate } from './generate.js';
+import { registerImport } from './import.js';
 import { registerInfo } from './info.js';
 import { registerPlot } from './plot.js';
 import { registerPrepare } from './prepare.js';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerEval(program);
   registerCompare(program);
   registerGenerate(program);
+  registerExport(program);
+  registerImport(program);
   registerPlot(program);
   registerTokenize(program);
   registerInfo(program);

@@ -1,13 +1,15 @@
 /**
  * Whole-file I/O helpers. Atomic writes: write to a temporary file beside the target, fsync, rename
  * over it, then fsync the folder, so a crash, a SIGKILL or a full disk mid-write leaves either the
- * old file or the new one, never half of one. A temporary file that a killed process left behind is
- * named `NAME.tmp-PID`; `removeStaleTemps` clears them once the folder's lock is held. `readFully`
- * reads a byte range in as many calls as the OS needs; `writeFailure` words a failed write (a full
- * disk above all) for the typed error the caller throws.
+ * old file or the new one, never half of one; `writeFolderAtomic` does the same for a folder of
+ * files. A temporary file that a killed process left behind is named `NAME.tmp-PID`;
+ * `removeStaleTemps` clears them once the folder's lock is held. `readFully` reads a byte range in
+ * as many calls as the OS needs; `writeFailure` words a failed write (a full disk above all) for
+ * the typed error the caller throws.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../tensor/errors.js';
 import { faultPoint } from './faults.js';
 
 /**
@@ -131,4 +133,35 @@ export function writeFailure(err: unknown, path: string): { message: string; hin
   }
   if (code === 'EIO') return { message: `input/output error while writing ${path} (EIO)`, hint: 'the disk may be failing; check it, then run the command again' };
   return { message: `cannot write ${path}: ${(err as Error).message}`, hint: 'check the folder and the disk, then run the command again' };
+}
+
+/**
+ * Builds a whole folder atomically: `fill(tmp)` writes into a fresh temporary folder beside `dir`,
+ * which is then renamed to `dir`, so a failure or an interruption never leaves half a folder under
+ * the real name. An existing `dir` is refused unless `replace`; then it is swapped out only after
+ * the new folder is complete.
+ */
+export async function writeFolderAtomic<T>(dir: string, replace: boolean, fill: (tmp: string) => T | Promise<T>): Promise<T> {
+  const target = resolve(dir);
+  if (existsSync(target) && !replace) {
+    throw new ConfigError(`${dir} already exists`, 'choose another --out folder, or pass --force to replace it');
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  // mkdir (not mkdtemp, whose folder is private) so the folder gets the usual permissions.
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  mkdirSync(tmp);
+  let result: T;
+  try {
+    result = await fill(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (existsSync(target)) {
+    const old = `${tmp}-old`;
+    renameSync(target, old);
+    renameSync(tmp, target);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(tmp, target);
+  return result;
 }

@@ -33,7 +33,9 @@ export interface LanguageModel extends Module {
   readonly config: { readonly type: string; readonly vocabSize: number };
   /**
    * How many of the latest tokens the next-token distribution depends on: 1 for the Markov
-   * chains, the position-embedding length for the transformer. Generation feeds no more than this.
+   * chains, the window for the MLP, the receptive field for the CNN, the position-embedding length
+   * for the transformer, Infinity for the recurrent models (their state holds the whole history).
+   * Generation feeds no more than this.
    */
   readonly contextSize: number;
   /**

@@ -7,13 +7,16 @@ import { ngramFamily, type NgramConfig } from '../ngram/config.js';
 import { ConfigError } from '../tensor/errors.js';
 import { defaultRng, type Rng } from '../tensor/rng.js';
 import { resolveFamilyConfig, type ConfigOf, type ModelFamily, type NeuralFamily } from './family.js';
+import { cnnFamily } from './cnn.js';
 import { lowrankFamily } from './lowrank.js';
 import { markovFamily } from './markov.js';
+import { mlpFamily } from './mlp.js';
 import type { LanguageModel } from './model.js';
+import { gruFamily, lstmFamily, rnnFamily } from './recurrent.js';
 import { transformerFamily } from './transformer.js';
 
 /** Families trained by gradient descent, in the notebook's historical order. */
-export const neuralFamilies = [markovFamily, lowrankFamily, transformerFamily] as const;
+export const neuralFamilies = [markovFamily, lowrankFamily, mlpFamily, cnnFamily, rnnFamily, lstmFamily, gruFamily, transformerFamily] as const;
 /** Every family: the neural ones, then those built by counting. */
 export const families: readonly ModelFamily[] = [...neuralFamilies, ngramFamily] as unknown as readonly ModelFamily[];
 

@@ -37,6 +37,8 @@ export interface TransformerConfig {
   variant: 'post-ln' | 'pre-ln';
   /** Share the token embedding with the output layer (pre-ln only). */
   tieWeights: boolean;
+  /** A bias on the untied output layer (the workshop's Linear has one; GPT-2's lm_head has none). */
+  headBias: boolean;
   /** Initialisation: 'pytorch' (each layer's default, the workshop's), 'gpt2' (nanoGPT's), 'auto' (gpt2 for pre-ln, pytorch for post-ln). */
   init: 'auto' | InitScheme;
 }
@@ -128,7 +130,7 @@ export class Transformer extends Module implements LanguageModel {
     this.blocks = [];
     for (let i = 0; i < c.layers; i++) this.blocks.push(this.child(`blocks.${i}`, new Block(c, rng, i)));
     this.lnF = c.variant === 'pre-ln' ? this.child('ln_f', new LayerNorm(c.embedDim)) : null;
-    this.head = c.tieWeights ? null : this.child('head', new Linear(c.embedDim, c.vocabSize, { rng }));
+    this.head = c.tieWeights ? null : this.child('head', new Linear(c.embedDim, c.vocabSize, { rng, bias: c.headBias }));
     if (initScheme(c) === 'gpt2') initGpt2(this, rng, c.layers, (n) => /\.(attn\.proj|ff\.2)\.weight$/.test(n));
   }
 
@@ -190,6 +192,7 @@ export const transformerFamily = defineFamily<TransformerConfig>({
     dropout: { kind: 'number', min: 0, below: 1, default: 0.2, doc: 'dropout on embeddings and residual branches (workshop: 0.2)' },
     variant: { kind: 'choice', choices: ['post-ln', 'pre-ln'], default: 'post-ln', doc: 'post-ln (the workshop) or pre-ln (GPT-2) blocks' },
     tieWeights: { kind: 'bool', default: false, doc: 'share the token embedding with the output layer (GPT-2 does; pre-ln only)' },
+    headBias: { kind: 'bool', default: true, doc: "a bias on the untied output layer (--no-head-bias: none, as GPT-2's lm_head; needed to export an untied head to Hugging Face)" },
     init: {
       kind: 'choice', choices: ['auto', 'pytorch', 'gpt2'], default: 'auto',
       doc: "initialisation: pytorch (each layer's default, the workshop's), gpt2 (N(0, 0.02), residual projections scaled by 1/√(2·layers)), auto (gpt2 for pre-ln, else pytorch)",
@@ -203,12 +206,12 @@ export const transformerFamily = defineFamily<TransformerConfig>({
     }
   },
   tiny: { embedDim: 8, heads: 2, layers: 2, maxLen: 16 },
-  describe: (c) => `transformer ${c.variant} ${c.layers}×${c.embedDim}${c.tieWeights ? ' tied' : ''}${initScheme(c) === 'gpt2' && c.variant === 'post-ln' ? ' gpt2-init' : ''}`,
+  describe: (c) => `transformer ${c.variant} ${c.layers}×${c.embedDim}${c.tieWeights ? ' tied' : c.headBias ? '' : ' head without bias'}${initScheme(c) === 'gpt2' && c.variant === 'post-ln' ? ' gpt2-init' : ''}`,
   create: (c, rng) => new Transformer(c, rng),
   countParameters(c) {
     const C = c.embedDim;
     const block = 4 * (C * C + C) + 2 * 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
-    const head = c.tieWeights ? 0 : C * c.vocabSize + c.vocabSize;
+    const head = c.tieWeights ? 0 : C * c.vocabSize + (c.headBias ? c.vocabSize : 0);
     return c.vocabSize * C + c.maxLen * C + c.layers * block + (c.variant === 'pre-ln' ? 2 * C : 0) + head;
   },
   activationBytesPerRow(c, T) {

@@ -5,6 +5,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadStore, type OpenedData } from '../../src/data/open.js';
+import { prepare } from '../../src/data/prepare.js';
+import { loadTokenizer } from '../../src/io/tokenizerFiles.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 export const words = ['the', 'cat', 'dog', 'sat', 'ran', 'on', 'mat', 'log', 'and', 'then', 'a', 'big', 'small', 'red', 'blue',
@@ -37,4 +40,20 @@ export function makeTinyCorpus(docsTrain = 120, docsTest = 20, seed = 3): TinyCo
   writeFileSync(join(dir, 'train.txt'), lines(docsTrain));
   writeFileSync(join(dir, 'test.txt'), lines(docsTest));
   return { dir, vocabPath, vocabSize: vocab.length };
+}
+
+/** The tiny corpus prepared once into a token store inside its folder (cached per corpus). */
+const stores = new Map<TinyCorpus, Promise<OpenedData>>();
+export function tinyStore(tiny: TinyCorpus): Promise<OpenedData> {
+  let s = stores.get(tiny);
+  if (!s) {
+    s = (async () => {
+      const tokenizer = await loadTokenizer(tiny.vocabPath, { lowercase: true });
+      const out = join(tiny.dir, 'store');
+      await prepare({ corpus: { input: tiny.dir }, tokenizer, tokenizerId: 'tiny', out, workers: 1 });
+      return loadStore(out);
+    })();
+    stores.set(tiny, s);
+  }
+  return s;
 }

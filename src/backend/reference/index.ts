@@ -3,8 +3,10 @@
  * definition of what each kernel means; faster backends are tested against it.
  */
 import type { Kernels } from '../kernels.js';
+import { reluBackward, reluForward, tanhBackward, tanhForward } from './activations.js';
 import { adamwStep, adamwStepRows } from './adamw.js';
 import { attentionBackward, attentionForward } from './attention.js';
+import { causalConv1dBackward, causalConv1dForward } from './conv.js';
 import {
   addBroadcast, axpy, dropoutApply, dropoutMask, mulBroadcast, scaleShift, sumRows, sumRowsProduct, sumSquares,
 } from './elementwise.js';
@@ -13,6 +15,7 @@ import { geluBackward, geluForward } from './gelu.js';
 import { layerNormBackward, layerNormForward } from './layernorm.js';
 import { packB, packedBSize, sgemm, sgemmPackedB } from './matmul.js';
 import { fillNormal } from './random.js';
+import { gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward } from './recurrent.js';
 import {
   crossEntropyBackward, crossEntropyForward, crossEntropyFused, gatherLogSumExp, gatherSoftmax, logSoftmaxBackward, logSoftmaxForward,
   softmaxBackward, softmaxForward,
@@ -32,4 +35,7 @@ export const referenceKernels: Kernels = {
   adamwStep, adamwStepRows,
   sumSquares,
   fillNormal,
+  tanhForward, tanhBackward, reluForward, reluBackward,
+  lstmCellForward, lstmCellBackward, gruCellForward, gruCellBackward,
+  causalConv1dForward, causalConv1dBackward,
 };
