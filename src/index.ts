@@ -43,7 +43,7 @@ export * from './ngram/index.js';
 export { numDocuments, documentIds, firstDocuments, longestDocument, type TokenSplit } from './data/split.js';
 export { paddedBatches, packedBatches, shiftBatch, countBatches, type Batch, type StepBatch, type BatchOptions } from './data/batches.js';
 export {
-  trainLoop, plannedSteps, yieldToEventLoop, type LoopState, type LoopOptions, type LoopResult, type LoopHooks, type BatchSource, type StepReport,
+  trainLoop, plannedSteps, yieldToEventLoop, type LoopState, type LoopOptions, type LoopResult, type LoopHooks, type BatchSource, type StepReport, type SkipReport,
   type StopReason,
 } from './train/loop.js';
 export { resolveTrainConfig, trainKeys, trainDefaults, type TrainConfig } from './train/config.js';
@@ -53,3 +53,4 @@ export { runBatch, batchLoss, type BatchLoss } from './train/step.js';
 export { evaluate, type EvalOptions, type EvalResult } from './train/evaluate.js';
 export { encodeSafetensors, decodeSafetensors, safetensorsBytes, type SafetensorsFile } from './formats/safetensors.js';
 export * from './plot/index.js';
+export { crc32 } from './formats/crc32.js';

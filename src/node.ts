@@ -11,6 +11,8 @@ export { prepare, type PrepareOptions, type PrepareReport, type SplitStats } fro
 export { openData, loadStore, notebookTokenizer, notebookVocabPath, builtinCorpus, type OpenedData, type OpenDataOptions, type TokenizerTrainer } from './data/open.js';
 export { loadTokenizer, saveTokenizer, type LoadTokenizerOptions } from './io/tokenizerFiles.js';
 export { saveSafetensors, loadSafetensors, loadSafetensorsAsync, CheckpointError } from './io/safetensors.js';
+export { saveCheckpoint, recoverCheckpoint, type CheckpointParts } from './io/checkpoint.js';
+export { tryLockFolder, LockBusy, LOCK_FILE, type FolderLock, type LockInfo } from './io/lock.js';
 export { loadRun, openRun, openRunAsync, isNgramRun, type LoadedRun, type LoadedNgramRun } from './io/run.js';
 export { saveNgramModel, loadNgramModel, NGRAM_FILE } from './ngram/files.js';
 export { train, planTraining, peakRss, TrainingError, type TrainRun, type TrainResult, type TrainEvent, type TrainPlan } from './train/trainer.js';

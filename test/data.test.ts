@@ -52,7 +52,7 @@ describe('token store', () => {
     assert.throws(() => readStore(join(dir, 'magic.bin')), /not a slmkit token store/);
     const ver = Buffer.from(bytes); ver.writeUInt32LE(99, 8);
     writeFileSync(join(dir, 'ver.bin'), ver);
-    assert.throws(() => readStore(join(dir, 'ver.bin')), /version 99; this slmkit reads versions 1 and 2/);
+    assert.throws(() => readStore(join(dir, 'ver.bin')), /version 99; this slmkit reads versions 1 to 3/);
     writeFileSync(join(dir, 'short.bin'), bytes.subarray(0, bytes.length - 3));
     assert.throws(() => readStore(join(dir, 'short.bin')), /damaged/);
     assert.throws(() => readStore(join(dir, 'missing.bin')), /not found[\s\S]*slm prepare/);

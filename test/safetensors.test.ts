@@ -30,7 +30,9 @@ test('the bytes follow the safetensors layout and round trip', () => {
   const n = Number(bytes.readBigUInt64LE(0));
   assert.equal((8 + n) % 8, 0, 'data section is 8-byte aligned');
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;
-  assert.deepEqual(header.__metadata__, { step: '3' });
+  // The metadata holds the step and slmkit's CRC-32s: one per tensor and the header's (checked below).
+  assert.deepEqual(Object.keys(header.__metadata__ as object).sort(), ['crc32:__header__', 'crc32:ids', 'crc32:layer.weight', 'step']);
+  assert.equal((header.__metadata__ as unknown as Record<string, string>).step, '3');
   assert.deepEqual(header['layer.weight'], { dtype: 'F32', shape: [2, 3], data_offsets: [8, 32] });
   assert.deepEqual(header.ids, { dtype: 'I32', shape: [2], data_offsets: [0, 8] });
   assert.equal(bytes.length, 8 + n + 32);
@@ -97,10 +99,10 @@ test('damaged files are refused with the reason', () => {
 test('bytes in memory decode exactly as the file does, into given tensors without a copy', () => {
   const w = Tensor.from([[1.5, -2], [3, 4.25]]);
   const ids = Tensor.int([3, 1, 4]);
-  const bytes = safetensorsBytes({ w, ids }, { step: '9' });
+  const bytes = safetensorsBytes({ w, ids }, { step: '9' }, { checksums: true });
   const p = join(dir, 'mem.safetensors');
   saveSafetensors(p, { w, ids }, { step: '9' });
-  assert.deepEqual(bytes, new Uint8Array(readFileSync(p)), 'the same bytes as the file');
+  assert.deepEqual(bytes, new Uint8Array(readFileSync(p)), 'the same bytes as the file (pure-TS and zlib CRC-32 agree)');
   // An odd byte offset (the file embedded in a larger buffer) must still decode.
   const shifted = new Uint8Array(bytes.length + 3);
   shifted.set(bytes, 3);

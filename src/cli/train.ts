@@ -9,12 +9,13 @@ import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { paddingReport } from '../data/batches.js';
-import { readJson, RUN_FILES } from '../io/checkpoint.js';
+import { NEXT, readJson, recoverCheckpoint, RUN_FILES } from '../io/checkpoint.js';
+import { LockBusy, tryLockFolder } from '../io/lock.js';
 import { findRecipe, listRecipes, readRecipeFile, type RecipeFile } from '../io/recipes.js';
 import { checkVocab } from '../io/run.js';
 import { resolveFamilyConfig } from '../models/family.js';
 import { allModelTypes, countParameters, createModel, families, familyOf, resolveModelConfig, type ModelType } from '../models/registry.js';
-import { ConfigError } from '../tensor/errors.js';
+import { CheckpointError, ConfigError } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { withoutRandomInit } from '../tensor/tensor.js';
 import { resolveTrainConfig } from '../train/config.js';
@@ -65,11 +66,31 @@ function familyHelp(): string {
 }
 
 async function runTrain(o: Opts): Promise<void> {
-  let file: RecipeFile = {};
   const outDir = o.resume ?? o.out;
   if (!outDir) throw new ConfigError('slm train needs --out RUN_DIR (or --resume RUN_DIR)');
+  // One writer per run folder: taken before anything is read from it (a new folder is locked when train creates it).
+  const lock = existsSync(outDir) ? tryLockFolder(outDir, 'run folder') : null;
+  if (lock instanceof LockBusy) throw new CheckpointError(lock.why, lock.hint);
+  try {
+    await runTrainLocked(o, outDir);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
+  let file: RecipeFile = {};
+  if (o.resume && existsSync(o.resume)) {
+    const recovered = recoverCheckpoint(o.resume);
+    if (recovered === 'completed') say(o.json, 'the previous session was stopped while committing a checkpoint: finished it');
+    if (recovered === 'discarded') say(o.json, 'the previous session was stopped while writing a checkpoint: dropped the unfinished one, resuming from the one before');
+  }
   if (o.resume) {
     if (!existsSync(join(o.resume, RUN_FILES.trainer))) {
+      if (existsSync(join(o.resume, RUN_FILES.config))) {
+        throw new CheckpointError(`nothing to resume in ${o.resume}: the run stopped before its first checkpoint (no ${RUN_FILES.trainer})`,
+          `start it again: slm train --out ${o.resume} with the same flags`);
+      }
       throw new ConfigError(`nothing to resume in ${o.resume}: no ${RUN_FILES.trainer}`, 'start a run with --out first');
     }
     file = readJson(join(o.resume, RUN_FILES.config), 'run config');
@@ -79,7 +100,7 @@ async function runTrain(o: Opts): Promise<void> {
     file = found.file;
     if (o.recipe) say(o.json, `recipe ${o.recipe} (${found.path})${file.recipe?.description ? `: ${file.recipe.description}` : ''}`);
   }
-  if (!o.resume && (existsSync(join(outDir, RUN_FILES.trainer)) || existsSync(join(outDir, NGRAM_FILE)))) {
+  if (!o.resume && [RUN_FILES.trainer, RUN_FILES.trainer + NEXT, NGRAM_FILE].some((f) => existsSync(join(outDir, f)))) {
     throw new ConfigError(`${outDir} already holds a run`, `continue it with --resume ${outDir}, or choose another --out`);
   }
   const modelRaw: Record<string, unknown> = { ...(file.model ?? {}) };
@@ -150,6 +171,7 @@ async function runTrain(o: Opts): Promise<void> {
       say(false, `${stopText(r.stop)}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
         + `(${Math.round(r.tokensPerSecond)} tokens/s, peak memory ${formatBytes(r.peakRssBytes)}); train loss ${r.trainLoss.toFixed(4)}`
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
+      if (r.skippedSteps > 0) say(false, `${r.skippedSteps} steps were skipped for a non-finite loss or gradient (--skip-nonfinite ${config.skipNonfinite})`);
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }
     const plot = tryWriteRunPlot(outDir);

@@ -15,12 +15,13 @@ import { join } from 'node:path';
 import type { OpenedData } from '../data/open.js';
 import { RUN_FILES, writeJsonAtomic } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { LockBusy, tryLockFolder } from '../io/lock.js';
 import { checkVocab } from '../io/run.js';
 import { buildNgramModel } from '../ngram/build.js';
 import { resolveNgramConfig } from '../ngram/config.js';
 import { evaluateNgram, type NgramEvalResult } from '../ngram/evaluate.js';
 import { NGRAM_FILE, saveNgramModel } from '../ngram/files.js';
-import { ConfigError } from '../tensor/errors.js';
+import { CheckpointError, ConfigError } from '../tensor/errors.js';
 import { peakRss } from '../train/trainer.js';
 import { formatDuration, printJson, say } from './common.js';
 
@@ -56,16 +57,23 @@ export async function trainNgramRun(a: NgramTrainArgs): Promise<void> {
   const evalSeconds = (performance.now() - t0) / 1000;
 
   mkdirSync(a.outDir, { recursive: true });
-  const fileBytes = saveNgramModel(join(a.outDir, NGRAM_FILE), model);
-  const zero = (r: NgramEvalResult) => ({ zeroProbTokens: r.zeroProbTokens, zeroProbShare: r.zeroProbShare });
-  writeJsonAtomic(join(a.outDir, RUN_FILES.config), {
-    slmkit: 1, model: config, data: a.dataPath,
-    report: { ...report, fileBytes, peakRssBytes: peakRss(), test: { loss: test.loss, tokens: test.tokens, ...zero(test) }, train: { loss: train.loss, ...zero(train) } },
-  });
-  writeJsonAtomic(join(a.outDir, RUN_FILES.tokenizer), data.tokenizer.toJSON());
-  writeFileAtomic(join(a.outDir, RUN_FILES.metrics), `${JSON.stringify({
-    step: 0, epoch: 0, trainLoss: train.loss, testLoss: test.loss, testBatchMeanLoss: test.batchMeanLoss, testTokens: test.tokens,
-  })}\n`);
+  const lock = tryLockFolder(a.outDir, 'run folder');
+  if (lock instanceof LockBusy) throw new CheckpointError(lock.why, lock.hint);
+  let fileBytes: number;
+  try {
+    fileBytes = saveNgramModel(join(a.outDir, NGRAM_FILE), model);
+    const zero = (r: NgramEvalResult) => ({ zeroProbTokens: r.zeroProbTokens, zeroProbShare: r.zeroProbShare });
+    writeJsonAtomic(join(a.outDir, RUN_FILES.config), {
+      slmkit: 1, model: config, data: a.dataPath,
+      report: { ...report, fileBytes, peakRssBytes: peakRss(), test: { loss: test.loss, tokens: test.tokens, ...zero(test) }, train: { loss: train.loss, ...zero(train) } },
+    });
+    writeJsonAtomic(join(a.outDir, RUN_FILES.tokenizer), data.tokenizer.toJSON());
+    writeFileAtomic(join(a.outDir, RUN_FILES.metrics), `${JSON.stringify({
+      step: 0, epoch: 0, trainLoss: train.loss, testLoss: test.loss, testBatchMeanLoss: test.batchMeanLoss, testTokens: test.tokens,
+    })}\n`);
+  } finally {
+    lock.release();
+  }
 
   const result = {
     trainLoss: train.loss, testLoss: test.loss, testBatchMeanLoss: test.batchMeanLoss, steps: 0, tokens: model.tokens, seconds,

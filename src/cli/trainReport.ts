@@ -90,6 +90,15 @@ export class TrainReporter {
           + `${r.batchMeanLoss.toFixed(4)} as the mean of ${r.batches} batch losses (the notebook's figure); perplexity ${r.perplexity.toFixed(1)}${e.best ? ' (best so far)' : ''}`);
         return;
       }
+      case 'skip':
+        this.line(`skipped step ${e.step} (epoch ${e.epoch}, batch ${e.batch}): ${e.why}; no update was applied `
+          + `(${e.skipped} of at most ${e.allowed} skips used; --skip-nonfinite)`);
+        return;
+      case 'recovered':
+        this.line(e.what === 'completed'
+          ? 'the previous session was stopped while committing a checkpoint: finished it'
+          : 'the previous session was stopped while writing a checkpoint: dropped the unfinished one, resuming from the one before');
+        return;
       case 'checkpoint':
         if (e.reason === 'end') return;
         if (e.reason === 'epoch' && !this.quietOk('checkpoint')) return;

@@ -61,6 +61,8 @@ export interface Line {
   line: number;
   /** Byte offset of the line's start in the file. */
   offset: number;
+  /** The line ended in \r\n (a line break inside a quoted document keeps it). */
+  crlf: boolean;
 }
 
 /** Checks that `path` is a readable, non-empty regular file; returns its size in bytes. */
@@ -76,7 +78,8 @@ export function checkInputFile(path: string): number {
   return st.size;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a U+FEFF that starts a line is text; only the file's first bytes may be a byte-order mark (dropped above).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decodeLine(path: string, bytes: Uint8Array, line: number, offset: number): string {
   try {
@@ -123,7 +126,7 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
       if (nl < 0) break;
       const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
       lineNo++;
-      yield { text: decodeLine(path, buf.subarray(start, end), lineNo, offset), line: lineNo, offset };
+      yield { text: decodeLine(path, buf.subarray(start, end), lineNo, offset), line: lineNo, offset, crlf: end < nl };
       offset += nl + 1 - start;
       start = nl + 1;
     }
@@ -131,6 +134,6 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
   }
   if (carry.length > 0) {
     const end = carry[carry.length - 1] === 13 ? carry.length - 1 : carry.length;
-    yield { text: decodeLine(path, carry.subarray(0, end), lineNo + 1, offset), line: lineNo + 1, offset };
+    yield { text: decodeLine(path, carry.subarray(0, end), lineNo + 1, offset), line: lineNo + 1, offset, crlf: false };
   }
 }

@@ -63,19 +63,22 @@ async function* readPlainLines(path: string): AsyncGenerator<Doc> {
 }
 
 async function* readNotebook(path: string): AsyncGenerator<Doc> {
-  let open: { parts: string[]; line: number } | null = null;
+  // A quoted document that spans lines: its text so far, each line break as it was (\n or \r\n).
+  let open: { text: string; line: number } | null = null;
+  let lineEnd = '\n';
   for await (const l of readLines(path)) {
     let text = l.text;
+    const brokeWith = lineEnd;
+    lineEnd = l.crlf ? '\r\n' : '\n';
     if (open) {
       // Continuation of a quoted field that held a newline.
       const close = closingQuote(text, 0);
       if (close < 0) {
-        open.parts.push(text);
+        open.text += brokeWith + text;
         continue;
       }
-      open.parts.push(text.slice(0, close));
       expectEnd(path, text, close, l.line);
-      yield { text: open.parts.join('\n').replaceAll('""', '"'), line: open.line };
+      yield { text: (open.text + brokeWith + text.slice(0, close)).replaceAll('""', '"'), line: open.line };
       open = null;
       continue;
     }
@@ -87,7 +90,7 @@ async function* readNotebook(path: string): AsyncGenerator<Doc> {
     text = text.slice(1);
     const close = closingQuote(text, 0);
     if (close < 0) {
-      open = { parts: [text], line: l.line };
+      open = { text, line: l.line };
       continue;
     }
     expectEnd(path, text, close, l.line);
@@ -151,7 +154,8 @@ async function* readJsonlField(path: string, field: string): AsyncGenerator<Doc>
     } catch (err) {
       throw new DataError(`${path} line ${l.line}: not valid JSON (${(err as Error).message})`, 'JSON Lines holds one JSON object per line');
     }
-    if (typeof obj !== 'object' || obj === null || !(field in obj)) {
+    // Own fields only: 'constructor' or 'toString' must not be found on every object's prototype.
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !Object.hasOwn(obj, field)) {
       const keys = typeof obj === 'object' && obj !== null ? Object.keys(obj).join(', ') : typeof obj;
       throw new DataError(`${path} line ${l.line}: no field '${field}'`, `its fields are: ${keys}`);
     }

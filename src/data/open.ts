@@ -7,7 +7,7 @@
  * nearly right (a file inside a store, a run folder) are named for what they are.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import type { CorpusFormat } from '../corpus/readers.js';
 import { loadTokenizer } from '../io/tokenizerFiles.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { prepare, type PrepareReport } from './prepare.js';
+import { checkStoreFiles, prepare, readManifest, type PrepareReport } from './prepare.js';
 import { readStore, type TokenSplit } from './store.js';
 
 /** The notebook's vocabulary, shipped with slmkit (BERT base cased, 28,996 WordPiece tokens). */
@@ -43,6 +43,21 @@ export interface OpenedData {
 
 export function isStore(dir: string): boolean {
   return existsSync(join(dir, 'manifest.json')) && existsSync(join(dir, 'train.bin'));
+}
+
+/**
+ * A folder with store files (or a prepare's temporary files) but no manifest.json: a
+ * prepare that was interrupted, or is running.
+ */
+export function isIncompleteStore(dir: string): boolean {
+  if (existsSync(join(dir, 'manifest.json')) || !existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  if (['train.bin', 'test.bin'].some((f) => existsSync(join(dir, f)))) return true;
+  return readdirSync(dir).some((f) => /^(train\.bin|test\.bin|tokenizer\.json|manifest\.json)\.tmp-\d+$/.test(f));
+}
+
+function incompleteStoreError(dir: string): DataError {
+  return new DataError(`${dir} is an incomplete token store: manifest.json is missing (slm prepare was interrupted, or is still running)`,
+    'run slm prepare again with the same arguments; it rebuilds the store');
 }
 
 /** The notebook's tokenizer: BERT cased vocabulary read with lowercasing, as the workshop's BioBERT. */
@@ -95,6 +110,7 @@ export function checkDataPath(path: string): void {
     }
     return;
   }
+  if (isIncompleteStore(path)) throw incompleteStoreError(path);
   if (!isStore(path) && isRunFolder(path)) {
     throw new DataError(`${path} is a run folder (a trained model), not data`,
       'pass it as --model; --data takes a store from slm prepare, a folder with train.txt and test.txt, or a corpus file');
@@ -122,7 +138,18 @@ export function tokenizerId(t: Tokenizer, label: string): string {
   return `${label} sha1:${createHash('sha1').update(JSON.stringify(t.toJSON())).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * Opens a prepared store: its manifest must be there (it is written last), its files must be the
+ * ones the manifest records (sizes and CRC-32s, version 3 manifests), and each file's contents
+ * must pass its own checks (readStore).
+ */
 export function loadStore(dir: string): OpenedData {
+  if (isIncompleteStore(dir)) throw incompleteStoreError(dir);
+  const manifest = readManifest(dir);
+  if (manifest) {
+    const wrong = checkStoreFiles(dir, manifest);
+    if (wrong) throw new DataError(`${dir} is damaged: ${wrong}`, 'prepare the data again (slm prepare --force), or restore the folder from a copy');
+  }
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new DataError(`${dir} has no tokenizer.json`, 'prepare the data again with slm prepare');
   const tokenizer = tokenizerFromJson(readFileSync(tokPath, 'utf8'), { source: tokPath });

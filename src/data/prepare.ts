@@ -6,20 +6,34 @@
  * reuses the store instead of tokenizing again. A store prepared from other inputs or with other
  * options is never replaced silently (runs trained from it would no longer fit it): that takes
  * `replace` (slm prepare --force), except for an older store format, which is rebuilt as it was.
+ *
+ * Crash safety: the folder is locked while it is written (io/lock.ts: a second prepare into it is
+ * refused). manifest.json is the commit record: it is removed before anything else is written and
+ * written last, with the size and CRC-32 of train.bin, test.bin and tokenizer.json, so a prepare
+ * killed at any point leaves a folder without a manifest — an incomplete store that is never used
+ * (loadStore refuses it, naming what is missing) and that the next prepare builds again — and a
+ * store whose files do not match their manifest is reported, not used.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openCorpus, type CorpusOptions, type Split } from '../corpus/split.js';
 import { DataError } from '../corpus/errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { fsyncDir, removeStaleTemps, writeFailure, writeFileAtomic } from '../io/atomic.js';
+import { crc32, crc32Hex } from '../io/checksum.js';
+import { LockBusy, tryLockFolder } from '../io/lock.js';
+import { SlmError } from '../tensor/errors.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { encodeBatch, type EncodeRequest, type EncodeResult } from './encodeBatch.js';
-import { StoreWriter } from './store.js';
+import { readStoreChecksum, StoreWriter } from './store.js';
 
-export const MANIFEST_VERSION = 2;
+/** Version 3: the manifest records each file's size and CRC-32 (version 2 stores are read unchecked, and rebuilt by prepare). */
+export const MANIFEST_VERSION = 3;
+
+/** The files of a store; manifest.json is written last. */
+export const STORE_FILES = ['train.bin', 'test.bin', 'tokenizer.json', 'manifest.json'] as const;
 
 export interface SplitStats {
   documents: number;
@@ -62,24 +76,70 @@ export interface PrepareReport {
   readings: string[];
   /** Set when an existing store was replaced: what it had been prepared from. */
   replaced?: string;
+  /** Set when the folder held an incomplete or damaged store (an interrupted prepare), now rebuilt: what was wrong. */
+  rebuilt?: string;
 }
 
-interface Manifest {
+/** What the manifest records of each file (version 3). */
+export interface StoreFileRecord { bytes: number; crc32: string }
+
+export interface Manifest {
   slmkitStore: number;
   inputs: { path: string; bytes: number; sha256: string }[];
   options: Record<string, unknown>;
   vocabSize: number;
   stats: { train: SplitStats; test: SplitStats };
   readings?: string[];
+  /** Version 3: size and CRC-32 of train.bin, test.bin and tokenizer.json. */
+  files?: Record<string, StoreFileRecord>;
 }
 
-/** The manifest of the store in `dir`, or null when there is none or it cannot be read. */
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The manifest of the store in `dir`, or null when there is none or it cannot be read as one. */
 export function readManifest(dir: string): Manifest | null {
+  let m: unknown;
   try {
-    return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   } catch {
     return null;
   }
+  // Every field the code reads is checked, so a damaged manifest is "unreadable", never a crash.
+  if (!isObj(m) || typeof m.slmkitStore !== 'number' || !Array.isArray(m.inputs) || !isObj(m.options) || !Number.isInteger(m.vocabSize)
+    || !isObj(m.stats) || !isObj(m.stats.train) || !isObj(m.stats.test)
+    || !m.inputs.every((i) => isObj(i) && typeof i.path === 'string')
+    || (m.readings !== undefined && !(Array.isArray(m.readings) && m.readings.every((r) => typeof r === 'string')))
+    || (m.files !== undefined && !(isObj(m.files) && Object.values(m.files).every((f) => isObj(f) && typeof f.bytes === 'number' && typeof f.crc32 === 'string')))) {
+    return null;
+  }
+  return m as unknown as Manifest;
+}
+
+/**
+ * Checks a store's files against its manifest (version 3) without reading them whole: sizes, the
+ * CRC-32 each store file's header records (readStore verifies the contents against it), and
+ * tokenizer.json's CRC-32. Returns what is wrong, or null when they match (or the manifest is too old to say).
+ */
+export function checkStoreFiles(dir: string, m: Manifest): string | null {
+  if (!m.files) return null;
+  for (const name of ['train.bin', 'test.bin', 'tokenizer.json']) {
+    const rec = m.files[name];
+    const path = join(dir, name);
+    if (!rec) return `manifest.json has no record of ${name}`;
+    if (!existsSync(path)) return `${name} is missing`;
+    if (name.endsWith('.bin')) {
+      const h = readStoreChecksum(path);
+      if (!h) return `${name} is not a token store file`;
+      if (h.bytes !== rec.bytes || h.checksum !== rec.crc32) {
+        return `${name} (${h.bytes} bytes, CRC-32 ${String(h.checksum)}) is not the file manifest.json records (${rec.bytes} bytes, CRC-32 ${rec.crc32})`;
+      }
+    } else {
+      const bytes = readFileSync(path);
+      const crc = crc32Hex(crc32(bytes));
+      if (bytes.length !== rec.bytes || crc !== rec.crc32) return `${name} does not match manifest.json (CRC-32 ${crc}, recorded ${rec.crc32})`;
+    }
+  }
+  return null;
 }
 
 /** What a store was prepared with, in words: "tokenizer bpe:2000 lowercase=false, from a.txt". */
@@ -108,15 +168,36 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
     seed: o.corpus.seed ?? 42, tokenizer: o.tokenizerId, maxTokens,
   };
   const manifestPath = join(o.out, 'manifest.json');
-  const old = existsSync(join(o.out, 'train.bin')) || existsSync(manifestPath) ? readManifest(o.out) : null;
+  mkdirSync(o.out, { recursive: true });
+  const lock = tryLockFolder(o.out, 'token store');
+  if (lock instanceof LockBusy) throw new DataError(lock.why, lock.hint);
+  try {
+    return await prepareLocked(o, t0, maxTokens, corpus, inputs, options, manifestPath);
+  } finally {
+    lock.release();
+  }
+}
+
+async function prepareLocked(o: PrepareOptions, t0: number, maxTokens: number, corpus: Awaited<ReturnType<typeof openCorpus>>,
+  inputs: Manifest['inputs'], options: Record<string, unknown>, manifestPath: string): Promise<PrepareReport> {
+  removeStaleTemps(o.out, STORE_FILES);
+  const hasBins = existsSync(join(o.out, 'train.bin')) || existsSync(join(o.out, 'test.bin'));
+  const hasManifest = existsSync(manifestPath);
+  const old = hasBins || hasManifest ? readManifest(o.out) : null;
   const same = old !== null && JSON.stringify(old.inputs) === JSON.stringify(inputs) && JSON.stringify(old.options) === JSON.stringify(options);
-  if (!o.force && same && old.slmkitStore === MANIFEST_VERSION && existsSync(join(o.out, 'train.bin')) && existsSync(join(o.out, 'test.bin'))) {
-    return {
-      out: o.out, reused: true, vocabSize: old.vocabSize, seconds: (performance.now() - t0) / 1000, ...old.stats, readings: old.readings ?? [],
-    };
+  // A store whose manifest is missing was never finished (the manifest is written last): rebuild it.
+  let rebuilt = hasBins && !hasManifest ? 'an incomplete store (no manifest.json: an earlier prepare was interrupted)' : undefined;
+  if (same && old.slmkitStore === MANIFEST_VERSION) {
+    const wrong = checkStoreFiles(o.out, old);
+    if (wrong === null && !o.force) {
+      return {
+        out: o.out, reused: true, vocabSize: old.vocabSize, seconds: (performance.now() - t0) / 1000, ...old.stats, readings: old.readings ?? [],
+      };
+    }
+    if (wrong !== null) rebuilt = `a damaged store (${wrong})`;
   }
   let replaced: string | undefined;
-  if (existsSync(join(o.out, 'train.bin')) && !same) {
+  if (hasBins && hasManifest && !same) {
     const was = old ? describeManifest(old) : 'a store without a readable manifest.json';
     if (!o.replace) {
       throw new DataError(`${o.out} already holds a token store prepared with other options or inputs (${was})`,
@@ -124,7 +205,22 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
     }
     replaced = was;
   }
-  mkdirSync(o.out, { recursive: true });
+  // From here until the new manifest lands, the folder is not a usable store.
+  try { unlinkSync(manifestPath); } catch { /* none */ }
+  fsyncDir(o.out);
+  try {
+    return await writeStore(o, t0, maxTokens, corpus, inputs, options, manifestPath, replaced, rebuilt);
+  } catch (err) {
+    if (err instanceof SlmError) throw err;
+    const w = writeFailure(err, o.out);
+    if (!w) throw err;
+    throw new DataError(`${w.message}; the store in ${o.out} is incomplete and will not be used`, w.hint);
+  }
+}
+
+async function writeStore(o: PrepareOptions, t0: number, maxTokens: number, corpus: Awaited<ReturnType<typeof openCorpus>>,
+  inputs: Manifest['inputs'], options: Record<string, unknown>, manifestPath: string, replaced: string | undefined,
+  rebuilt: string | undefined): Promise<PrepareReport> {
   const tokenizer = typeof o.tokenizer === 'function'
     ? await o.tokenizer(async function* () { for await (const d of corpus.documents('train')) yield d.text; })
     : o.tokenizer;
@@ -132,18 +228,23 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
   const pool = workers > 1 ? new EncoderPool(tokenizer, maxTokens, workers) : null;
   try {
     const stats: Partial<Record<Split, SplitStats>> = {};
+    const files: Record<string, StoreFileRecord> = {};
     for (const split of ['train', 'test'] as const) {
-      stats[split] = await prepareSplit(corpus.documents(split), tokenizer, o, split, maxTokens, pool);
+      const r = await prepareSplit(corpus.documents(split), tokenizer, o, split, maxTokens, pool);
+      stats[split] = r.stats;
+      files[`${split}.bin`] = r.file;
     }
-    writeFileAtomic(join(o.out, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON(), null, 2)}\n`);
+    const tokText = Buffer.from(`${JSON.stringify(tokenizer.toJSON(), null, 2)}\n`, 'utf8');
+    writeFileAtomic(join(o.out, 'tokenizer.json'), tokText);
+    files['tokenizer.json'] = { bytes: tokText.length, crc32: crc32Hex(crc32(tokText)) };
     const manifest: Manifest = {
       slmkitStore: MANIFEST_VERSION, inputs, options, vocabSize: tokenizer.vocabSize,
-      stats: { train: stats.train!, test: stats.test! }, readings: corpus.readings,
+      stats: { train: stats.train!, test: stats.test! }, readings: corpus.readings, files,
     };
-    writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`); // the commit
     return {
       out: o.out, reused: false, vocabSize: tokenizer.vocabSize, seconds: (performance.now() - t0) / 1000, ...manifest.stats,
-      readings: corpus.readings, ...(replaced !== undefined ? { replaced } : {}),
+      readings: corpus.readings, ...(replaced !== undefined ? { replaced } : {}), ...(rebuilt !== undefined ? { rebuilt } : {}),
     };
   } finally {
     await pool?.close();
@@ -151,7 +252,7 @@ export async function prepare(o: PrepareOptions): Promise<PrepareReport> {
 }
 
 async function prepareSplit(docs: AsyncIterable<{ text: string }>, tokenizer: Tokenizer, o: PrepareOptions, split: Split,
-  maxTokens: number, pool: EncoderPool | null): Promise<SplitStats> {
+  maxTokens: number, pool: EncoderPool | null): Promise<{ stats: SplitStats; file: StoreFileRecord }> {
   const writer = new StoreWriter(join(o.out, `${split}.bin`), tokenizer.vocabSize);
   const s: SplitStats = { documents: 0, tokens: 0, meanTokens: 0, maxTokens: 0, unknownRate: 0, truncated: 0, textBytes: 0, textChars: 0 };
   let unknown = 0;
@@ -194,7 +295,7 @@ async function prepareSplit(docs: AsyncIterable<{ text: string }>, tokenizer: To
   }
   s.meanTokens = s.tokens / s.documents;
   s.unknownRate = s.tokens === 0 ? 0 : unknown / s.tokens;
-  return s;
+  return { stats: s, file: { bytes: statSync(writer.path).size, crc32: writer.checksum } };
 }
 
 /**

@@ -1,22 +1,30 @@
 /**
  * safetensors files: the byte format lives in formats/safetensors.ts (browser-safe); this file
- * reads and writes it on disk, atomically on write, and reads each tensor straight from the file
- * into its destination (no second copy of a 3.4 GB table).
+ * reads and writes it on disk, atomically on write, with CRC-32s in the metadata, and reads each
+ * tensor straight from the file into its destination (no second copy of a 3.4 GB table),
+ * verifying its checksum as it arrives. The sync and async loaders share one sequence of reads.
  */
 import { closeSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
-  decodeEntry, encodeSafetensors, fitsEntry, headerLength, invalidSafetensors, parseHeader, type SafetensorsFile,
+  checkTensorCrc, decodeEntry, encodeSafetensors, fitsEntry, headerChecksums, headerLength, invalidSafetensors, parseHeader,
+  userMetadata, type SafetensorsFile,
 } from '../formats/safetensors.js';
 import { CheckpointError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { readFully, writeFileAtomic } from './atomic.js';
+import { crc32 } from './checksum.js';
 
 export { CheckpointError, encodeSafetensors, type SafetensorsFile };
 
-/** Writes named tensors to `path` atomically. */
+/** A file's parts with CRC-32s in its metadata (zlib's CRC: GB/s). */
+export function encodeSafetensorsFile(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array[] {
+  return encodeSafetensors(tensors, metadata, { checksums: crc32 });
+}
+
+/** Writes named tensors to `path` atomically, with CRC-32s in the metadata (see formats/safetensors.ts). */
 export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(path, encodeSafetensorsFile(tensors, metadata));
 }
 
 function readExactly(fd: number, buf: Uint8Array, position: number, path: string): void {
@@ -31,9 +39,9 @@ interface ReadRequest {
 }
 
 /**
- * The loading steps, as a sequence of reads: header length, header (every entry checked before any
- * data is read), then each tensor's bytes, straight into a matching tensor of `into`. The sync and
- * async loaders below only differ in how they perform the reads.
+ * The loading steps, as a sequence of reads: header length, header (every entry and the header's
+ * checksum checked before any data is read), then each tensor's bytes, straight into a matching
+ * tensor of `into`, each verified against its recorded CRC-32 once read.
  */
 function* safetensorsReads(path: string, size: number, into: Readonly<Record<string, Tensor>>): Generator<ReadRequest, SafetensorsFile, void> {
   if (size < 8) throw invalidSafetensors(path, `only ${size} bytes`);
@@ -44,20 +52,24 @@ function* safetensorsReads(path: string, size: number, into: Readonly<Record<str
   yield { buf: hbuf, position: 8 };
   const dataStart = 8 + n;
   const { entries, metadata } = parseHeader(hbuf, size - dataStart, path);
-  const tensors: Record<string, Tensor> = {};
+  const sums = headerChecksums(entries, metadata, path, crc32);
+  const tensors: [string, Tensor][] = []; // a list, then fromEntries: "__proto__" stays a name
   for (const [name, e] of entries) {
     const [begin, end] = e.data_offsets;
     const target = Object.hasOwn(into, name) ? into[name]! : undefined;
     if (target && fitsEntry(target, e)) {
-      yield { buf: new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength), position: dataStart + begin };
-      tensors[name] = target;
+      const dest = new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength);
+      yield { buf: dest, position: dataStart + begin };
+      checkTensorCrc(name, dest, sums?.get(name), path, crc32);
+      tensors.push([name, target]);
       continue;
     }
     const bytes = new Uint8Array(end - begin);
     yield { buf: bytes, position: dataStart + begin };
-    tensors[name] = decodeEntry(e, bytes);
+    checkTensorCrc(name, bytes, sums?.get(name), path, crc32);
+    tensors.push([name, decodeEntry(e, bytes)]);
   }
-  return { tensors, metadata };
+  return { tensors: Object.fromEntries(tensors), metadata: userMetadata(metadata), checksums: sums ? 'verified' : 'absent' };
 }
 
 function sizeOf(path: string): number {
@@ -72,7 +84,8 @@ function sizeOf(path: string): number {
  * Reads every tensor of a safetensors file. A tensor of `into` whose name, shape and dtype match an
  * entry (F32 into float32, I32 into int32) is read into directly and returned as itself: loading a
  * checkpoint into a model's parameters then needs no second copy of the weights (3.4 GB for the
- * Markov table). If reading fails part-way, such tensors may hold part of the file.
+ * Markov table). Checksums in the file are verified as each tensor is read. If reading fails
+ * part-way (a damaged tensor), such tensors may hold part of the file.
  */
 export function loadSafetensors(path: string, into: Readonly<Record<string, Tensor>> = {}): SafetensorsFile {
   const size = sizeOf(path);

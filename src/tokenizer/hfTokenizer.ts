@@ -39,6 +39,9 @@ const conventionalNames: Record<SpecialRole, string[]> = {
 
 export const defaultMaxLength = 512;
 
+/** Ids at or above this are refused (16,777,216; the largest vocabularies in use hold about 260,000 tokens). */
+export const MAX_VOCAB = 2 ** 24;
+
 const loneSurrogate = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
 const hasSurrogateRe = /[\ud800-\udfff]/;
 const loneSurrogatesRe = new RegExp(loneSurrogate, 'g');
@@ -84,8 +87,22 @@ export class HfTokenizer implements Tokenizer {
     this.tokenIds = new Map(modelVocabEntries(this.json.model));
     for (const added of this.json.added_tokens) this.tokenIds.set(added.content, added.id);
     let maxId = -1;
-    for (const id of this.tokenIds.values()) maxId = Math.max(maxId, id);
+    for (const [token, id] of this.tokenIds) {
+      // The id table has one entry per id up to the largest: a damaged id must not ask for gigabytes.
+      if (!(Number.isInteger(id) && id >= 0 && id < MAX_VOCAB)) {
+        throw new ConfigError(`${source}: token ${JSON.stringify(token).slice(0, 40)} has id ${id}, outside [0, ${MAX_VOCAB})`,
+          'ids are the positions of a vocabulary; the file is damaged, or its vocabulary is larger than slmkit supports');
+      }
+      maxId = Math.max(maxId, id);
+    }
     this.vocabSize = maxId + 1;
+    // The post-processor's special tokens are added to every encoding: their ids must be tokens too.
+    for (const id of [...this.affixes.prefixIds, ...this.affixes.suffixIds]) {
+      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) {
+        throw new ConfigError(`${source}: the post_processor adds id ${id}, which is not in the vocabulary of ${this.vocabSize}`,
+          'its special_tokens ids must be ids of model.vocab or added_tokens; the file is damaged or inconsistent');
+      }
+    }
     this.idTable = new Array<string | undefined>(this.vocabSize);
     for (const [token, id] of this.tokenIds) this.idTable[id] = token;
     for (const added of this.json.added_tokens) this.idTable[added.id] = added.content;

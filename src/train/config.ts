@@ -27,6 +27,7 @@ export interface TrainConfig {
   batching: 'padded' | 'packed';
   blockSize: number;
   gradClip: number | null;
+  skipNonfinite: number;
   warmupSteps: number;
   schedule: 'constant' | 'cosine' | 'linear';
   minLr: number | null;
@@ -62,6 +63,10 @@ export const trainKeys: KeySpecs<TrainConfig> = {
   batching: { kind: 'choice', choices: ['padded', 'packed'], default: 'padded', doc: 'padded: each batch padded to its longest document (the notebook); packed: documents joined into rows of --block-size tokens' },
   blockSize: { kind: 'int', min: 2, default: 512, doc: 'tokens per packed row' },
   gradClip: { kind: 'number', greaterThan: 0, default: null, nullable: true, doc: 'clip the global gradient norm to this (none: off, as the notebook)' },
+  skipNonfinite: {
+    kind: 'int', min: 0, default: 0,
+    doc: 'skip a step whose loss or gradient is NaN or infinite (no update; the batch is dropped) at most this many times in the run, then stop (0: stop at the first, keeping the last good checkpoint)',
+  },
   warmupSteps: { kind: 'int', min: 0, default: 0, doc: 'linear warmup steps' },
   schedule: {
     kind: 'choice', choices: ['constant', 'cosine', 'linear'], default: 'constant',

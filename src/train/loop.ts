@@ -1,15 +1,17 @@
 /**
  * The training loop, browser-safe: batches in, optimizer steps out, nothing else. It knows the
  * model, an optimizer, a learning-rate schedule and a source of batches; it stops at the first of
- * its limits (epochs, steps, tokens, seconds) or when its signal aborts; a non-finite loss or
- * gradient stops it with a TrainingError before the bad step is applied. Everything around it —
+ * its limits (epochs, steps, tokens, seconds) or when its signal aborts. A non-finite loss or
+ * gradient norm stops it with a TrainingError before the bad step is applied, or — with
+ * skipNonfinite N, as llm.c does — skips that batch (no update) up to N times in the run, then
+ * stops; the skipped steps are reported through a hook and counted in the state. Everything around it —
  * files, resume, prefetching, evaluation, checkpoints, metrics, progress — comes in through hooks,
  * so the Node run folder (trainer.ts) and a web page share this one loop.
  */
 import type { Batch } from '../data/batches.js';
 import { shiftBatch } from '../data/batches.js';
 import type { LanguageModel } from '../models/model.js';
-import { clipGradNorm } from '../optim/clip.js';
+import { clipGradNorm, gradNorm as globalGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { TrainingError } from '../tensor/errors.js';
 import type { TrainConfig } from './config.js';
@@ -28,6 +30,8 @@ export interface LoopState {
   tokens: number;
   /** Wall-clock seconds of training (evaluation and checkpoints included). */
   seconds: number;
+  /** Batches skipped for a non-finite loss or gradient (skipNonfinite); absent means none. */
+  skipped?: number;
 }
 
 /** A source of batches: one epoch at a time, from a given batch on (resuming mid-epoch). */
@@ -45,7 +49,7 @@ export interface StepReport {
   /** Real target tokens in this step's batch. */
   tokens: number;
   lr: number;
-  /** The global gradient norm before clipping (null when clipping is off). */
+  /** The global gradient norm (before clipping, when gradClip is set). */
   gradNorm: number | null;
   /** Training seconds so far. */
   seconds: number;
@@ -57,6 +61,19 @@ export interface StepReport {
   avgLoss: number;
   /** Tokens per second since this session started. */
   tokensPerSecond: number;
+}
+
+/** A batch whose loss or gradient was not finite, skipped without an update (skipNonfinite). */
+export interface SkipReport {
+  /** The step it would have been. */
+  step: number;
+  epoch: number;
+  batch: number;
+  /** What was not finite: "loss NaN", "gradient norm Infinity". */
+  why: string;
+  /** Batches skipped so far in the run, this one included, and the most allowed. */
+  skipped: number;
+  allowed: number;
 }
 
 export type StopReason = 'epochs' | 'steps' | 'tokens' | 'time' | 'interrupt';
@@ -72,10 +89,14 @@ export interface LoopHooks {
   checkpoint?(why: CheckpointReason): void | Promise<void>;
   /** After each step's update, for housekeeping (prompt garbage collection in Node). */
   afterStep?(): void;
+  /** After the gradient is computed, before it is checked and applied (gradient statistics; fault-injection tests). */
+  afterBackward?(step: number): void;
+  /** A batch was skipped for a non-finite loss or gradient (skipNonfinite). */
+  skipped?(r: SkipReport): void | Promise<void>;
 }
 
 export type LoopConfig = Pick<TrainConfig, 'epochs' | 'maxSteps' | 'maxSeconds' | 'maxTokens' | 'gradClip' | 'saveEvery' | 'evalEvery'
-  | 'logEvery' | 'lr' | 'warmupSteps' | 'schedule' | 'minLr'>;
+  | 'logEvery' | 'lr' | 'warmupSteps' | 'schedule' | 'minLr'> & Partial<Pick<TrainConfig, 'skipNonfinite'>>;
 
 export interface LoopOptions {
   model: LanguageModel;
@@ -156,16 +177,25 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       opt.lr = lrAt(c, st.step, totalSteps, Math.max(time, tok));
       opt.zeroGrad();
       const r = runBatch(model, shiftBatch(b), o.microRows, true);
-      if (!Number.isFinite(r.loss)) {
-        throw new TrainingError(`loss became ${r.loss} at step ${st.step + 1} (epoch ${st.epoch + 1}, batch ${st.batchInEpoch + 1})`,
-          `lower the learning rate (now ${opt.lr}) or set gradClip`);
-      }
-      let gradNorm: number | null = null;
-      if (c.gradClip !== null) {
-        gradNorm = clipGradNorm(model.parameters(), c.gradClip);
-        if (!Number.isFinite(gradNorm)) {
-          throw new TrainingError(`gradient norm became ${gradNorm} at step ${st.step + 1}`, 'lower the learning rate');
+      hooks.afterBackward?.(st.step + 1);
+      // Checked on every step, clipping or not: a non-finite gradient must never reach the weights.
+      const gradNorm = Number.isFinite(r.loss)
+        ? (c.gradClip !== null ? clipGradNorm(model.parameters(), c.gradClip) : globalGradNorm(model.parameters())) : null;
+      const bad = !Number.isFinite(r.loss) ? ['loss', r.loss] as const : !Number.isFinite(gradNorm) ? ['gradient norm', gradNorm] as const : null;
+      if (bad !== null) {
+        const where = `step ${st.step + 1} (epoch ${st.epoch + 1}, batch ${st.batchInEpoch + 1})`;
+        const allowed = c.skipNonfinite ?? 0;
+        const skipped = st.skipped ?? 0;
+        if (skipped >= allowed) {
+          throw new TrainingError(`${bad[0]} became ${bad[1]} at ${where}${allowed > 0 ? `, after skipping ${skipped} bad steps (skipNonfinite ${allowed})` : ''}`,
+            `lower the learning rate (now ${opt.lr}) or set gradClip${allowed === 0 ? '; skipNonfinite N skips up to N such steps instead of stopping' : ''}`);
         }
+        opt.zeroGrad(); // the step is dropped: no update, no optimizer step, the batch is consumed
+        st.skipped = skipped + 1;
+        st.batchInEpoch++;
+        await hooks.skipped?.({ step: st.step + 1, epoch: st.epoch + 1, batch: st.batchInEpoch, why: `${bad[0]} ${bad[1]}`, skipped: st.skipped, allowed });
+        await yieldToEventLoop();
+        continue;
       }
       opt.step();
       hooks.afterStep?.();

@@ -5,26 +5,31 @@
  * every evalEvery steps, and at the end, on a fixed slice when evalDocs is set), the best weights
  * kept in RUN_DIR/best/, checkpoints (each epoch at most once a minute, every saveEvery steps, at
  * the end and when `signal` aborts), metrics.jsonl, and resume from the folder, bit-identical:
- * every module's random generator is saved, not only dropout's.
+ * every module's random generator is saved, not only dropout's. The folder is locked while the run
+ * writes it (one writer at a time), each checkpoint is one transaction (io/checkpoint.ts), and a
+ * resume first completes or drops a checkpoint its predecessor was killed in, then checks every
+ * file it reads (runState.ts) — a damaged or mismatched file is refused, never resumed from.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { countBatches, maxDistinctTokens } from '../data/batches.js';
 import { BatchPrefetcher } from '../data/prefetch.js';
 import { firstDocuments, numDocuments, type TokenSplit } from '../data/split.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFailure, writeFileAtomic } from '../io/atomic.js';
 import {
-  loadModelWeights, loadOptimizer, readJson, RUN_FILES, saveModelWeights, saveOptimizer, writeJsonAtomic,
+  discardPendingCheckpoint, fileCrc, recoverCheckpoint, RUN_FILES, saveCheckpoint, saveModelWeights, writeJsonAtomic,
 } from '../io/checkpoint.js';
+import { LockBusy, tryLockFolder, type FolderLock } from '../io/lock.js';
 import type { LanguageModel } from '../models/model.js';
 import type { ModelConfig } from '../models/registry.js';
 import { CheckpointError, ConfigError, TrainingError } from '../tensor/errors.js';
 import type { TrainConfig } from './config.js';
 import { documentLimit, documentsLongerThan, evaluate, paddedLength, type EvalResult } from './evaluate.js';
 import { memoryKeeper } from './gc.js';
-import { trainLoop, type CheckpointReason, type EvalReason, type LoopState, plannedSteps, type StepReport } from './loop.js';
+import { trainLoop, type CheckpointReason, type EvalReason, plannedSteps, type SkipReport, type StepReport } from './loop.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import { createOptimizer } from './optimizer.js';
+import { resumeState, type TrainerState } from './runState.js';
 
 export { TrainingError };
 
@@ -46,24 +51,12 @@ export interface TrainPlan {
 export type TrainEvent =
   | ({ kind: 'start'; resumedAt: number } & TrainPlan)
   | ({ kind: 'step'; totalSteps: number; batchesPerEpoch: number; log: boolean } & StepReport)
+  | ({ kind: 'skip' } & SkipReport)
+  | { kind: 'recovered'; what: 'completed' | 'discarded' }
   | { kind: 'eval-start'; why: EvalReason; step: number; documents: number; tokens: number }
   | { kind: 'eval-progress'; done: number; total: number }
   | { kind: 'eval'; epoch: number; step: number; why: EvalReason; result: EvalResult; best: boolean }
   | { kind: 'checkpoint'; step: number; reason: CheckpointReason };
-
-interface TrainerState extends LoopState {
-  version: 2;
-  /** Every module generator's state by name (Module.namedRngs). */
-  rngs: Record<string, number[]>;
-  lastTestLoss: number | null;
-  bestTestLoss: number | null;
-  bestStep: number | null;
-  done: boolean;
-  /** False when checkpoints carry no optimizer state (saveOptimizer off): such a run cannot resume. */
-  resumable: boolean;
-  /** Highest resident memory of any process that worked on this run, bytes. */
-  peakRssBytes?: number;
-}
 
 export interface TrainRun {
   model: LanguageModel;
@@ -101,6 +94,8 @@ export interface TrainResult {
   tokensPerSecond: number;
   /** Peak resident memory over the whole run (all resumed sessions), bytes. */
   peakRssBytes: number;
+  /** Batches skipped for a non-finite loss or gradient over the whole run (skipNonfinite). */
+  skippedSteps: number;
   interrupted: boolean;
   /** What ended the run: all epochs, maxSteps, maxTokens, the time budget, or an interrupt. */
   stop: 'epochs' | 'steps' | 'tokens' | 'time' | 'interrupt';
@@ -145,31 +140,53 @@ export function planTraining(run: TrainRun): TrainPlan {
 }
 
 export async function train(run: TrainRun): Promise<TrainResult> {
-  const { model, config: c, outDir } = run;
-  const emit = run.onEvent ?? (() => {});
   const plan = planTraining(run);
   run.checkPlan?.(plan);
+  let lock: FolderLock | null = null;
+  if (run.outDir) {
+    if (!run.resume) mkdirSync(run.outDir, { recursive: true });
+    const l = tryLockFolder(run.outDir, 'run folder');
+    if (l instanceof LockBusy) throw new CheckpointError(l.why, l.hint);
+    lock = l;
+  }
+  try {
+    return await trainLocked(run, plan);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult> {
+  const { model, config: c, outDir } = run;
+  const emit = run.onEvent ?? (() => {});
   const opt = createOptimizer(model, c);
   const rngs = model.namedRngs();
   let st: TrainerState = {
-    version: 2, step: 0, epoch: 0, batchInEpoch: 0, tokens: 0, seconds: 0, rngs: {}, lastTestLoss: null,
-    bestTestLoss: null, bestStep: null, done: false, resumable: c.saveOptimizer,
+    version: 3, step: 0, epoch: 0, batchInEpoch: 0, tokens: 0, seconds: 0, skipped: 0, rngs: {}, lastTestLoss: null,
+    bestTestLoss: null, bestStep: null, done: false, resumable: c.saveOptimizer, files: {},
   };
   const bestDir = outDir ? join(outDir, 'best') : undefined;
   if (outDir) {
     if (run.resume) {
-      st = resumeState(outDir, model, opt);
+      const recovered = recoverCheckpoint(outDir);
+      if (recovered !== 'none') emit({ kind: 'recovered', what: recovered });
+      st = resumeState(outDir, model, opt, plan.batchesPerEpoch);
       for (const [name, r] of rngs) {
         const saved = st.rngs[name];
         if (!saved) throw new CheckpointError(`${join(outDir, RUN_FILES.trainer)} has no state for the generator '${name}'`, 'the run was saved by a model with other random parts; start a new run');
         r.setState(saved);
       }
     } else {
-      mkdirSync(outDir, { recursive: true });
+      discardPendingCheckpoint(outDir);
       const config = { slmkit: 1, model: run.modelConfig, train: c, ...run.extraConfig };
       writeJsonAtomic(join(outDir, RUN_FILES.config), config);
       if (run.tokenizerJson !== undefined) writeJsonAtomic(join(outDir, RUN_FILES.tokenizer), run.tokenizerJson);
       writeFileAtomic(join(outDir, RUN_FILES.metrics), '');
+      // trainer.json records these files' CRC-32s: a resume refuses them changed.
+      for (const name of [RUN_FILES.config, RUN_FILES.tokenizer]) {
+        const crc = fileCrc(join(outDir, name));
+        if (crc) st.files[name] = crc;
+      }
       if (bestDir && c.keepBest && evalSplit(run)) {
         mkdirSync(bestDir, { recursive: true });
         writeJsonAtomic(join(bestDir, RUN_FILES.config), { ...config, best: true });
@@ -180,19 +197,35 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   emit({ kind: 'start', resumedAt: st.step, ...plan });
 
   let lastSave = performance.now();
+  /** The step of the last checkpoint in the folder (null: none yet). */
+  let savedStep: number | null = run.resume ? st.step : null;
+  const resumeHint = (hint: string) => (savedStep === null ? hint : `${hint.replace(/, then run the command again$/, '')}, then continue with slm train --resume ${outDir}`);
+  const kept = () => (savedStep === null ? 'no checkpoint was saved yet' : `the checkpoint at step ${savedStep} in ${outDir} is intact`);
   const save = (reason: CheckpointReason) => {
     st.peakRssBytes = Math.max(st.peakRssBytes ?? 0, peakRss());
     if (!outDir) return;
     if (reason === 'epoch' && performance.now() - lastSave < EPOCH_CHECKPOINT_SECONDS * 1000 && st.epoch < c.epochs) return;
     st.rngs = Object.fromEntries(rngs.map(([n, r]) => [n, r.getState()]));
-    if (c.saveOptimizer) saveOptimizer(outDir, model, opt, st.step);
-    saveModelWeights(outDir, model, st.step);
-    writeJsonAtomic(join(outDir, RUN_FILES.trainer), st);
+    try {
+      saveCheckpoint(outDir, { model, ...(c.saveOptimizer ? { optimizer: opt } : {}), step: st.step, state: st as unknown as Record<string, unknown> });
+    } catch (err) {
+      const w = writeFailure(err, outDir);
+      if (!w) throw err;
+      throw new CheckpointError(`${w.message}: the checkpoint at step ${st.step} was not saved; ${kept()}`, resumeHint(w.hint));
+    }
+    savedStep = st.step;
     lastSave = performance.now();
     emit({ kind: 'checkpoint', step: st.step, reason });
   };
   const log = (rec: Record<string, unknown>) => {
-    if (outDir) appendFileSync(join(outDir, RUN_FILES.metrics), `${JSON.stringify(rec)}\n`);
+    if (!outDir) return;
+    try {
+      appendFileSync(join(outDir, RUN_FILES.metrics), `${JSON.stringify(rec)}\n`);
+    } catch (err) {
+      const w = writeFailure(err, join(outDir, RUN_FILES.metrics));
+      if (!w) throw err;
+      throw new CheckpointError(`${w.message}; ${kept()}`, resumeHint(w.hint));
+    }
   };
 
   const held = evalSplit(run);
@@ -228,6 +261,10 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       state: st, signal: run.signal,
       hooks: {
         afterStep: memoryKeeper(),
+        skipped: (r) => {
+          log({ step: r.step, epoch: r.epoch, batch: r.batch, skipped: r.why, skippedSteps: r.skipped });
+          emit({ kind: 'skip', ...r });
+        },
         step: (r) => {
           log({ step: r.step, epoch: r.epoch, loss: r.loss, tokens: r.tokens, lr: r.lr, seconds: +r.seconds.toFixed(3), ...(r.gradNorm !== null ? { gradNorm: +r.gradNorm.toPrecision(5) } : {}) });
           emit({ kind: 'step', ...r, totalSteps: plan.totalSteps, batchesPerEpoch: plan.batchesPerEpoch, log: r.step % c.logEvery === 0 });
@@ -241,7 +278,9 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     });
   } catch (err) {
     if (err instanceof TrainingError) {
-      throw new TrainingError(err.message, `the last good checkpoint is kept${outDir ? ` in ${outDir}` : ''}; ${err.hint ?? ''}`);
+      const keptText = !outDir ? 'nothing was written (no run folder)' : savedStep === null ? `no checkpoint was saved before it in ${outDir}`
+        : `the last good checkpoint is kept: step ${savedStep} in ${outDir}`;
+      throw new TrainingError(`${err.message}; the run stopped there and ${keptText}`, err.hint);
     }
     throw err;
   } finally {
@@ -251,46 +290,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   return {
     trainLoss: result.trainLoss, testLoss: done?.loss ?? st.lastTestLoss, testBatchMeanLoss: done?.batchMeanLoss ?? null,
     bestTestLoss: st.bestTestLoss, bestStep: st.bestStep, steps: st.step, tokens: st.tokens, seconds: st.seconds,
-    tokensPerSecond: result.tokensPerSecond, peakRssBytes: st.peakRssBytes ?? peakRss(), interrupted: result.stop === 'interrupt', stop: result.stop,
-  };
-}
-
-/** Reads trainer.json (version 1 or 2) and loads the weights and optimizer state that go with it. */
-function resumeState(outDir: string, model: LanguageModel, opt: ReturnType<typeof createOptimizer>): TrainerState {
-  const raw = readJson<Record<string, unknown>>(join(outDir, RUN_FILES.trainer), 'trainer state');
-  const st = upgradeState(raw, model, join(outDir, RUN_FILES.trainer));
-  if (!st.resumable) {
-    throw new CheckpointError(`${outDir} was saved without optimizer state (saveOptimizer off), so it cannot be resumed exactly`,
-      'start a new run from its weights, or train again with optimizer state saved');
-  }
-  const mStep = loadModelWeights(outDir, model);
-  const oStep = loadOptimizer(outDir, model, opt);
-  if (mStep !== st.step || oStep !== st.step) {
-    throw new CheckpointError(`checkpoint files in ${outDir} disagree: trainer at step ${st.step}, model at ${mStep}, optimizer at ${oStep}`,
-      'the last save was interrupted between files; start a new run or restore the files');
-  }
-  // Drop metric lines written after the checkpoint, so the log has each step once.
-  const mpath = join(outDir, RUN_FILES.metrics);
-  if (existsSync(mpath)) {
-    const kept = readFileSync(mpath, 'utf8').split('\n').filter((l) => {
-      if (!l) return false;
-      try { return (JSON.parse(l) as { step: number }).step <= st.step; } catch { return false; }
-    });
-    writeFileAtomic(mpath, kept.map((l) => `${l}\n`).join(''));
-  }
-  return st;
-}
-
-/** Version 1 kept dropout generators' states as a list in module order; version 2 names them. */
-function upgradeState(raw: Record<string, unknown>, model: LanguageModel, path: string): TrainerState {
-  if (raw.version === 2) return raw as unknown as TrainerState;
-  if (raw.version !== 1) throw new CheckpointError(`${path} has version ${String(raw.version)}; this slmkit reads versions 1 and 2`, 'update slmkit, or start a new run');
-  const list = (raw.rngStates ?? []) as number[][];
-  const names = model.namedRngs().map(([n]) => n);
-  if (list.length !== names.length) throw new CheckpointError(`${path} holds ${list.length} generator states; the model has ${names.length}`);
-  const { rngStates: _, ...rest } = raw;
-  return {
-    ...(rest as unknown as TrainerState), version: 2, rngs: Object.fromEntries(names.map((n, i) => [n, list[i]!])),
-    bestTestLoss: null, bestStep: null, resumable: true,
+    tokensPerSecond: result.tokensPerSecond, peakRssBytes: st.peakRssBytes ?? peakRss(), skippedSteps: st.skipped ?? 0,
+    interrupted: result.stop === 'interrupt', stop: result.stop,
   };
 }
