@@ -1,6 +1,7 @@
 /**
  * The README's performance tables, generated from the benchmarks' JSON results
- * (bench/results/sgemm.json and trainStep.json), so the figures there are the ones a run wrote.
+ * (bench/results/sgemm.json, trainStep.json and architectures.json), so the figures there are the
+ * ones a run wrote.
  *
  *   node dist/bench/report.js                 prints the Markdown tables
  *   node dist/bench/report.js --write FILE    replaces each table in FILE between its markers,
@@ -10,6 +11,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeModel, type AnyModelConfig } from '../src/models/registry.js';
 
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -22,6 +24,8 @@ interface SgemmResults {
 }
 interface StepSide {
   tokensPerSecond?: number;
+  cpuSeconds?: number[];
+  loadAverage?: [number, number];
   secondsPerStep?: number;
   firstStepSeconds?: number;
   stepSeconds?: number[];
@@ -76,7 +80,9 @@ function stepCell(o: StepSide | null): string {
   if (o.error) return o.error === 'out of memory' ? 'out of memory' : 'failed';
   const steps = (o.stepSeconds ?? []).slice(1);
   const secs = (x: number): string => x.toFixed(x < 10 ? 2 : 1);
-  const range = steps.length > 1 ? `${secs(Math.min(...steps))}–${secs(Math.max(...steps))}` : secs(o.secondsPerStep!);
+  const lo = Math.min(...steps);
+  const hi = Math.max(...steps);
+  const range = steps.length > 1 && secs(lo) !== secs(hi) ? `${secs(lo)}–${secs(hi)}` : secs(o.secondsPerStep!);
   return `${num(o.tokensPerSecond!)} (${range} s/step)`;
 }
 
@@ -106,6 +112,65 @@ export function trainStepTable(r: StepResults): string {
   return lines.join('\n');
 }
 
+interface ArchResults {
+  date: string;
+  steps: number;
+  torchSteps: number;
+  batchSize: number;
+  width: number;
+  backend: string;
+  loadAverage?: { start: number[]; end: number[] };
+  torch: { version: string | null; threads: number | null } | null;
+  results: { model: string; config: Record<string, unknown>; batchSize: number; T: number; tokensPerStep: number; slmkit: StepSide;
+    torch: StepSide | null; torchAccumulated: StepSide | null; ratio: number | null; ratioAccumulated: number | null }[];
+}
+
+/** CPU seconds per timed step (the warm-up left out), or null when the side did not record them. */
+function cpuPerStep(o: StepSide | null): number | null {
+  const c = o?.cpuSeconds;
+  if (!c || o?.error) return null;
+  const timed = c.length > 1 ? c.slice(1) : c;
+  return timed.reduce((a, x) => a + x, 0) / timed.length;
+}
+
+/**
+ * The architectures table: each of mlp, cnn, rnn, lstm and gru against its PyTorch twin on the same
+ * batches (tokens/s, ratio, CPU seconds per step), and each recurrent model's tokens/s as a share of
+ * the transformer's at the same width.
+ */
+export function architecturesTable(r: ArchResults): string {
+  const lines = [
+    row(['model', 'size', 'slmkit tokens/s', 'PyTorch tokens/s', 'ratio', 'CPU s / step (slmkit, PyTorch)', 'load (slmkit, PyTorch)', 'vs transformer']),
+    row(['---', '---', '---', '---', '---', '---', '---', '---']),
+  ];
+  const tf = r.results.find((m) => m.model === 'transformer');
+  const tfTps = tf && !tf.slmkit.error ? tf.slmkit.tokensPerSecond ?? null : null;
+  for (const m of r.results) {
+    const accumulated = m.torch?.error && m.torchAccumulated && !m.torchAccumulated.error;
+    const torchSide = accumulated ? m.torchAccumulated : m.torch;
+    let torch = stepCell(torchSide);
+    if (accumulated) torch += `, accumulating ${m.torchAccumulated!.microRows} rows (the notebook's step: ${stepCell(m.torch)})`;
+    const ratio = accumulated ? m.ratioAccumulated : m.ratio;
+    const cs = cpuPerStep(m.slmkit);
+    const ct = cpuPerStep(torchSide);
+    const cpu = cs === null ? '–' : `${cs.toFixed(1)}, ${ct === null ? '–' : ct.toFixed(1)}`;
+    const ld = (o: StepSide | null) => (o?.loadAverage ? o.loadAverage.map((x) => x.toFixed(1)).join('–') : '–');
+    const s = m.slmkit.error ? null : m.slmkit.tokensPerSecond ?? null;
+    const vs = m.model === 'transformer' ? 'the reference'
+      : ['rnn', 'lstm', 'gru'].includes(m.model) && s !== null && tfTps ? `${(s / tfTps).toFixed(2)}×` : '';
+    lines.push(row([`\`${m.model}\``, describeModel(m.config as unknown as AnyModelConfig), stepCell(m.slmkit),
+      m.model === 'transformer' && !m.torch ? '(not run)' : torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, cpu,
+      `${ld(m.slmkit)}, ${ld(torchSide)}`, vs]));
+  }
+  const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not installed';
+  const real = r.results[0] ? num(r.results[0].tokensPerStep) : '?';
+  const load = r.loadAverage ? `; load average ${r.loadAverage.start[0]!.toFixed(1)} at the start, ${r.loadAverage.end[0]!.toFixed(1)} at the end` : '';
+  lines.push('', `Measured ${day(r.date)} (\`node dist/bench/architectures.bench.js\`): batch ${r.batchSize} × ${r.results[0]?.T ?? '?'} ` +
+    `(${real} real targets per timed step), ${r.steps} steps per model (PyTorch: the first ${r.torchSteps}), the first a warm-up; ` +
+    `slmkit on the ${r.backend} backend; ${torch}${load}.`);
+  return lines.join('\n');
+}
+
 /** Every table whose results exist, by marker name. */
 export function tables(): Map<string, string> {
   const out = new Map<string, string>();
@@ -113,6 +178,8 @@ export function tables(): Map<string, string> {
   if (sg) out.set('sgemm', sgemmTable(sg));
   const ts = readJson<StepResults>('trainStep');
   if (ts) out.set('trainStep', trainStepTable(ts));
+  const ar = readJson<ArchResults>('architectures');
+  if (ar) out.set('architectures', architecturesTable(ar));
   return out;
 }
 

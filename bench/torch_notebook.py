@@ -1,8 +1,16 @@
-"""PyTorch side of bench/trainStep.bench.ts: the notebook's models and training step, timed.
+"""PyTorch side of bench/trainStep.bench.ts and bench/architectures.bench.ts: the notebook's
+models, the workshop's transformer, and the PyTorch twins of slmkit's mlp, cnn, rnn, lstm and gru
+(imported from scripts/golden/architectures.py, the modules the golden fixtures come from), each
+trained with the notebook's step, timed.
 
 Usage:
-    python3 bench/torch_notebook.py BATCHES.json --model lowrank|markov|transformer \
-        [--mem-limit-gb 22] [--micro-rows R]
+    python3 bench/torch_notebook.py BATCHES.json --model lowrank|markov|transformer|mlp|cnn|rnn|lstm|gru \
+        [--config JSON] [--mem-limit-gb 22] [--micro-rows R]
+
+--config takes slmkit's config.json keys for the model (embedDim, hiddenDim, layers, context,
+channels, kernelSize, heads, maxLen, dropout, …, as bench/architectures.bench.ts resolves them)
+and "lr"; keys left out take the defaults below (the notebook's and the workshop's settings).
+Every model runs the padded batch as it is, as the notebook's step does.
 
 BATCHES.json (written by the TypeScript side, so both run on identical shapes):
     {"vocabSize": V, "batches": [{"B": B, "T": T, "ids": [B*T ints], "mask": [B*T ints]}, ...]}
@@ -50,7 +58,10 @@ GB = 10 ** 9
 # The models, as the notebooks write them.
 # ----------------------------------------------------------------------------------------------
 
-def build_model(kind, vocab_size):
+KINDS = ["markov", "lowrank", "transformer", "mlp", "cnn", "rnn", "lstm", "gru"]
+
+
+def build_model(kind, vocab_size, config):
     import torch
     from torch import nn
     from notebook_models import MarkovChain, MarkovChainLowRank  # scripts/golden, on sys.path
@@ -115,13 +126,26 @@ def build_model(kind, vocab_size):
             h = self.blocks(self.tok_embed(x) + self.pos_embed(pos))  # (N, L, C)
             return self.fout(h)  # (N, L, V)
 
+    c = dict(config)
     if kind == "markov":
-        return MarkovChain(vocab_size), 0.1  # the notebook's learning_rate for this model
+        return MarkovChain(vocab_size), c.get("lr", 0.1)  # the notebook's learning_rate for this model
     if kind == "lowrank":
-        return MarkovChainLowRank(vocab_size, embed_dim=256), 0.001
+        return MarkovChainLowRank(vocab_size, embed_dim=c.get("embedDim", 256)), c.get("lr", 0.001)
     if kind == "transformer":
-        return Transformer(vocab_size, embed_dim=128, num_heads=4, max_tokens=512, num_blocks=6, dropout_rate=0.2), 0.002
-    raise SystemExit(f"unknown model {kind!r}: use markov, lowrank or transformer")
+        if c.get("variant", "post-ln") != "post-ln" or c.get("tieWeights", False):
+            raise SystemExit("the PyTorch transformer here is the workshop's (post-ln, untied)")
+        return Transformer(vocab_size, embed_dim=c.get("embedDim", 128), num_heads=c.get("heads", 4), max_tokens=c.get("maxLen", 512),
+                           num_blocks=c.get("layers", 6), dropout_rate=c.get("dropout", 0.2)), c.get("lr", 0.002)
+    # slmkit's other families: their PyTorch twins, as the golden fixtures define them.
+    from architectures import MLP, CausalCNN, RecurrentLM  # scripts/golden, on sys.path
+    p = c.get("dropout", 0.1)
+    if kind == "mlp":
+        return MLP(vocab_size, c.get("context", 8), c.get("embedDim", 64), c.get("hiddenDim", 256), p), c.get("lr", 0.001)
+    if kind == "cnn":
+        return CausalCNN(vocab_size, c.get("channels", 256), c.get("kernelSize", 3), c.get("layers", 6), p), c.get("lr", 0.001)
+    if kind in ("rnn", "lstm", "gru"):
+        return RecurrentLM(kind, vocab_size, c.get("embedDim", 256), c.get("hiddenDim", 256), c.get("layers", 1), p), c.get("lr", 0.002)
+    raise SystemExit(f"unknown model {kind!r}: use {', '.join(KINDS)}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -147,14 +171,21 @@ def run_child(args):
         batches.append((ids, mask))
     del data
 
-    model, lr = build_model(args.model, V)
+    model, lr = build_model(args.model, V, json.loads(args.config))
+    torch.set_num_threads(2)  # the golden scripts' modules set 1 when imported
     model.train()
+    # Every model runs the padded batch as it is: a causal model's real positions never see the
+    # padding after them. (For the recurrent twins, pack_padded_sequence would skip the padding but
+    # was slower here: nn.LSTM(256, 256) forward + backward on 32 PubMed rows took 4.5 ms of CPU
+    # per real token packed, 1.6 ms padded.)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    times, losses, tokens = [], [], []
+    times, cpu_times, losses, tokens = [], [], [], []
+    load_before = os.getloadavg()[0]
     for ids, attention_mask in batches:
         t0 = time.perf_counter()
+        c0 = time.process_time()
         x = ids[:, :-1]  # remove last
         targets = ids[:, 1:]  # remove first
         mask = attention_mask[:, 1:]  # remove first
@@ -181,6 +212,7 @@ def run_child(args):
                 del logits, token_loss, part
             optimizer.step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
         losses.append(loss_value)
         tokens.append(int(mask.sum()))
 
@@ -191,7 +223,8 @@ def run_child(args):
     print(json.dumps({
         "model": args.model, "parameters": parameters, "microRows": args.micro_rows or None,
         "tokensPerSecond": sum(tokens[timed]) / seconds, "secondsPerStep": seconds / len(times[timed]),
-        "firstStepSeconds": times[0], "stepSeconds": times, "losses": losses, "tokens": tokens,
+        "firstStepSeconds": times[0], "stepSeconds": times, "cpuSeconds": cpu_times, "losses": losses, "tokens": tokens,
+        "loadAverage": [load_before, os.getloadavg()[0]],
         "peakRssBytes": peak_rss_bytes(), "memLimitBytes": args.mem_limit_bytes,
         "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas,
     }))
@@ -226,7 +259,7 @@ def run_parent(args):
     def set_limit():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    cmd = [sys.executable, os.path.abspath(__file__), args.batches, "--model", args.model, "--child",
+    cmd = [sys.executable, os.path.abspath(__file__), args.batches, "--model", args.model, "--config", args.config, "--child",
            "--mem-limit-bytes", str(limit), "--micro-rows", str(args.micro_rows)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=set_limit, text=True)
     child_peak = peak_rss_bytes(resource.RUSAGE_CHILDREN)
@@ -247,7 +280,8 @@ def run_parent(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("batches")
-    p.add_argument("--model", required=True, choices=["markov", "lowrank", "transformer"])
+    p.add_argument("--model", required=True, choices=KINDS)
+    p.add_argument("--config", default="{}", help="model keys as in slmkit's config.json, and lr (JSON)")
     p.add_argument("--mem-limit-gb", type=float, default=22.0)
     p.add_argument("--micro-rows", type=int, default=0)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

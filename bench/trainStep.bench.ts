@@ -19,144 +19,31 @@
  *   BENCH_TORCH_FALLBACK=0 (no accumulated re-run) · BENCH_TIMEOUT_S=1800 (per process)
  *   SLM_BACKEND=reference|native selects slmkit's backend, as everywhere.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernels, nativeInfo } from '../src/backend/index.js';
 import '../src/backend/native/autoload.js';
-import { paddedBatches, shiftBatch, type Batch } from '../src/data/batches.js';
+import { shiftBatch } from '../src/data/batches.js';
 import { openData } from '../src/data/open.js';
-import type { TokenSplit } from '../src/data/store.js';
-import { createModel, resolveModelConfig, type ModelType } from '../src/models/registry.js';
-import { AdamW } from '../src/optim/adamw.js';
-import { Rng } from '../src/tensor/rng.js';
+import type { ModelType } from '../src/models/registry.js';
 import { resolveTrainConfig } from '../src/train/config.js';
-import { estimateMemory, formatBytes } from '../src/train/memory.js';
-import { runBatch } from '../src/train/step.js';
+import { formatBytes } from '../src/train/memory.js';
+import {
+  failed, firstBatches, printResult, runTorch as runTorchScript, spawnChild, timeSteps, torchAvailable, writeBatches,
+  type Outcome, type StepResult,
+} from './steps.js';
 
 const dataDir = process.env.BENCH_DATA ?? fileURLToPath(new URL('../../../shared/data/pubmed', import.meta.url));
 const steps = Math.max(1, Number(process.env.BENCH_STEPS ?? 2)); // warm-up step included
 const torchSteps = Math.max(1, Math.min(steps, Number(process.env.BENCH_TORCH_STEPS ?? steps))); // its first batches
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? 1800) * 1000;
-const python = '/usr/bin/python3';
-const torchScript = fileURLToPath(new URL('../../bench/torch_notebook.py', import.meta.url));
 const allModels: ModelType[] = ['lowrank', 'markov', 'transformer'];
 
-/** What one side measured for one model. */
-interface StepResult {
-  tokensPerSecond: number;
-  secondsPerStep: number;
-  firstStepSeconds: number;
-  stepSeconds: number[];
-  losses: number[];
-  tokens: number[];
-  peakRssBytes: number;
-  parameters: number;
-  microRows: number | null;
-  [k: string]: unknown;
-}
-type Outcome = StepResult | { error: string; peakRssBytes?: number; [k: string]: unknown };
-const failed = (o: Outcome | null): o is { error: string } => o !== null && 'error' in o;
-
-/** The first `n` padded batches of the split in file order, at `batchSize`. */
-function firstBatches(split: TokenSplit, batchSize: number, n: number): Batch[] {
-  const out: Batch[] = [];
-  for (const b of paddedBatches(split, { batchSize })) {
-    out.push(b);
-    if (out.length >= n) break;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child: one model, timed steps, peak RSS; prints `RESULT {json}` on stdout.
-// ---------------------------------------------------------------------------------------------
-
-async function runChild(type: ModelType): Promise<void> {
-  const data = await openData(dataDir);
-  const cfg = resolveModelConfig({ type, vocabSize: data.tokenizer.vocabSize });
-  const tc = resolveTrainConfig(type, {});
-  const batches = firstBatches(data.train, tc.batchSize, steps).map(shiftBatch);
-  const T = Math.max(...batches.map((b) => b.inputs.shape[1]!));
-  const microRows = estimateMemory(cfg, tc.batchSize, T, tc.memoryBudget).microRows; // as the trainer plans it
-  const t0 = performance.now();
-  const model = createModel(cfg, new Rng(tc.seed)).train();
-  const opt = new AdamW(model.parameters(), { lr: tc.lr, betas: [tc.beta1, tc.beta2], eps: tc.eps, weightDecay: tc.weightDecay });
-  const initSeconds = (performance.now() - t0) / 1000;
-  process.stderr.write(`  slmkit ${type}: ${kernels().name} backend, initialised in ${initSeconds.toFixed(1)} s, ` +
-    `micro-batches of ${microRows} rows\n`);
-  const stepSeconds: number[] = [];
-  const losses: number[] = [];
-  const tokens: number[] = [];
-  for (const b of batches) {
-    const s0 = performance.now();
-    opt.zeroGrad();
-    const r = runBatch(model, b, microRows, true);
-    opt.step();
-    stepSeconds.push((performance.now() - s0) / 1000);
-    losses.push(r.loss);
-    tokens.push(r.tokens);
-    process.stderr.write(`  slmkit ${type}: step ${stepSeconds.length}/${batches.length} ${stepSeconds.at(-1)!.toFixed(2)} s, loss ${r.loss.toFixed(4)}\n`);
-  }
-  const timed = stepSeconds.length > 1 ? 1 : 0;
-  const seconds = stepSeconds.slice(timed).reduce((a, x) => a + x, 0);
-  const result: StepResult = {
-    tokensPerSecond: tokens.slice(timed).reduce((a, x) => a + x, 0) / seconds,
-    secondsPerStep: seconds / (stepSeconds.length - timed),
-    firstStepSeconds: stepSeconds[0]!,
-    stepSeconds, losses, tokens,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, // maxRSS is in kB
-    parameters: model.numParameters(),
-    microRows,
-    initSeconds,
-    backend: kernels().name,
-  };
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parent: data, batches for PyTorch, one child per model then its PyTorch twin, table, JSON.
-// ---------------------------------------------------------------------------------------------
-
-function runSlmkit(type: ModelType): Outcome {
-  const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', type], {
-    stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 24,
-  });
-  const line = (res.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-  if (res.status === 0 && line) return JSON.parse(line.slice('RESULT '.length)) as StepResult;
-  const why = res.error ? res.error.message : res.signal ? `killed by ${res.signal}` : `exit code ${res.status}`;
-  return { error: `slmkit child failed: ${why}` };
-}
-
-function torchAvailable(): boolean {
-  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-}
-
-function runTorch(type: ModelType, batchesFile: string, microRows = 0): Outcome {
-  // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be pinned on this machine for old OpenBLAS builds;
-  // they slow a current one, so they are unset (both together) for this command alone.
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const args = [torchScript, batchesFile, '--model', type];
-  if (microRows > 0) args.push('--micro-rows', String(microRows));
-  const res = spawnSync(python, args, { env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 24 });
-  const line = (res.stdout ?? '').trim().split('\n').at(-1) ?? '';
-  if (res.status === 0 && line.startsWith('{')) return JSON.parse(line) as Outcome;
-  const why = res.error ? res.error.message : res.signal ? `killed by ${res.signal}` : `exit code ${res.status}`;
-  return { error: `PyTorch run failed: ${why}: ${(res.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
-}
-
-/** The batches as the PyTorch script reads them: flat ids and masks with their shape. */
-function writeBatches(file: string, vocabSize: number, batches: Batch[]): void {
-  const json = {
-    vocabSize,
-    batches: batches.map((b) => ({ B: b.ids.shape[0], T: b.ids.shape[1], ids: Array.from(b.ids.data), mask: Array.from(b.mask.data) })),
-  };
-  writeFileSync(file, JSON.stringify(json));
-}
+const runSlmkit = (type: ModelType): Outcome => spawnChild(fileURLToPath(import.meta.url), ['--child', type], timeoutMs);
+const runTorch = (type: ModelType, batchesFile: string, microRows = 0): Outcome =>
+  runTorchScript(batchesFile, ['--model', type, ...(microRows > 0 ? ['--micro-rows', String(microRows)] : [])], timeoutMs);
 
 interface Row {
   model: ModelType;
@@ -298,5 +185,5 @@ async function runParent(): Promise<void> {
   console.log(`\nwrote ${outDir}trainStep.json (${formatBytes(os.totalmem())} machine)`);
 }
 
-if (process.argv[2] === '--child') await runChild(process.argv[3] as ModelType);
+if (process.argv[2] === '--child') printResult(await timeSteps(dataDir, { model: { type: process.argv[3] as ModelType } }, steps));
 else await runParent();

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { replaceBlock, sgemmTable, trainStepTable } from '../bench/report.js';
+import { architecturesTable, replaceBlock, sgemmTable, trainStepTable } from '../bench/report.js';
 
 describe('bench report', () => {
   test('replaceBlock swaps only the text between its own markers', () => {
@@ -45,5 +45,32 @@ describe('bench report', () => {
     assert.equal(lines[2], '| `lowrank` | 128 × 512 | 43,526 | 6,000 (6.90–7.50 s/step); first 8.3 s | ' +
       "200 (210.0 s/step), accumulating 32 rows (the notebook's step: out of memory) | 30.0× | 1.06 GB | 2.50 GB (8.10 GB at failure) |");
     assert.match(md, /3 steps per model \(PyTorch: the first 2\), the first a warm-up; .*; slmkit on the native backend; PyTorch 1\.13\.0, 2 threads\.$/);
+  });
+
+  test('the architectures table gives each model its PyTorch ratio, CPU time, load, and the recurrent ones their share of the transformer', () => {
+    const side = (tps: number, steps: number[], cpu: number[], load: [number, number]) =>
+      ({ tokensPerSecond: tps, secondsPerStep: steps.slice(1).reduce((a, x) => a + x, 0) / (steps.length - 1), stepSeconds: steps, cpuSeconds: cpu, loadAverage: load });
+    const md = architecturesTable({
+      date: '2026-11-30T18:00:00.000Z', steps: 3, torchSteps: 2, batchSize: 32, width: 256, backend: 'native',
+      loadAverage: { start: [4.2, 4, 4], end: [6.8, 5, 5] }, torch: { version: '1.13.0', threads: 2 },
+      results: [
+        { model: 'lstm', config: { type: 'lstm', vocabSize: 100, embedDim: 256, hiddenDim: 256, layers: 1, dropout: 0.1 }, batchSize: 32, T: 511,
+          tokensPerStep: 11600, ratio: 6.25, ratioAccumulated: null,
+          slmkit: side(2500, [5, 4, 5], [9, 8, 10], [4.2, 5.1]), torch: side(400, [30, 29], [50, 58], [5.1, 6]), torchAccumulated: null },
+        { model: 'cnn', config: { type: 'cnn', vocabSize: 100, channels: 256, kernelSize: 3, layers: 6, dropout: 0.1 }, batchSize: 32, T: 511,
+          tokensPerStep: 11600, ratio: null, ratioAccumulated: 8,
+          slmkit: side(2000, [6, 6, 6], [11, 12, 12], [6, 6]), torch: { error: 'out of memory', peakRssBytes: 9e9 },
+          torchAccumulated: { ...side(250, [50, 46], [80, 90], [6, 6.5]), microRows: 8 } },
+        { model: 'transformer', config: { type: 'transformer', vocabSize: 100, embedDim: 256, heads: 4, layers: 6, maxLen: 512, dropout: 0.2, variant: 'post-ln', tieWeights: false, init: 'auto' },
+          batchSize: 32, T: 511, tokensPerStep: 11600, ratio: null, ratioAccumulated: null,
+          slmkit: side(3125, [4, 4, 4], [7, 7, 7], [6.5, 6.8]), torch: null, torchAccumulated: null },
+      ],
+    });
+    const lines = md.split('\n');
+    assert.equal(lines[2], '| `lstm` | lstm 1×256 e256 | 2,500 (4.00–5.00 s/step) | 400 (29.0 s/step) | 6.3× | 9.0, 58.0 | 4.2–5.1, 5.1–6.0 | 0.80× |');
+    assert.equal(lines[3], "| `cnn` | cnn 6×256 k3 (127 tokens) | 2,000 (6.00 s/step) | 250 (46.0 s/step), accumulating 8 rows (the notebook's step: out of memory) " +
+      '| 8.0× | 12.0, 90.0 | 6.0–6.0, 6.0–6.5 |  |');
+    assert.equal(lines[4], '| `transformer` | transformer post-ln 6×256 | 3,125 (4.00 s/step) | (not run) | – | 7.0, – | 6.5–6.8, – | the reference |');
+    assert.match(md, /batch 32 × 511 \(11,600 real targets per timed step\), 3 steps per model \(PyTorch: the first 2\), .*load average 4\.2 at the start, 6\.8 at the end\.$/);
   });
 });
