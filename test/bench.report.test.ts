@@ -61,7 +61,7 @@ describe('bench report', () => {
           tokensPerStep: 11600, ratio: null, ratioAccumulated: 8,
           slmkit: side(2000, [6, 6, 6], [11, 12, 12], [6, 6]), torch: { error: 'out of memory', peakRssBytes: 9e9 },
           torchAccumulated: { ...side(250, [50, 46], [80, 90], [6, 6.5]), microRows: 8 } },
-        { model: 'transformer', config: { type: 'transformer', vocabSize: 100, embedDim: 256, heads: 4, layers: 6, maxLen: 512, dropout: 0.2, variant: 'post-ln', tieWeights: false, init: 'auto' },
+        { model: 'transformer', config: { type: 'transformer', vocabSize: 100, embedDim: 256, heads: 4, layers: 6, maxLen: 512, dropout: 0.2, variant: 'post-ln', tieWeights: false, headBias: true, init: 'auto' },
           batchSize: 32, T: 511, tokensPerStep: 11600, ratio: null, ratioAccumulated: null,
           slmkit: side(3125, [4, 4, 4], [7, 7, 7], [6.5, 6.8]), torch: null, torchAccumulated: null },
       ],
