@@ -41,7 +41,11 @@ function parserFor(flag: string, spec: AnyKeySpec): ((v: string) => unknown) | u
 }
 
 function optionFor(flag: string, spec: AnyKeySpec, help: string): Option {
-  if (spec.kind === 'bool') return new Option(spec.default === true ? `--no-${flag.slice(2)}` : flag, help);
+  if (spec.kind === 'bool') {
+    if (spec.default !== true) return new Option(flag, help);
+    // A --no-x flag turns off what its help describes: say so, rather than "(default true)".
+    return new Option(`--no-${flag.slice(2)}`, `turns off: ${help.replace(/ \(default true\)$/, '')} (on by default)`);
+  }
   const placeholder = spec.kind === 'int' ? '<n>' : spec.kind === 'choice' ? '<name>' : spec.unit === 'bytes' ? '<bytes>' : '<x>';
   const opt = new Option(`${flag} ${placeholder}`, help);
   if (spec.kind === 'choice') return opt.choices(spec.choices);
