@@ -12,6 +12,7 @@
         "native/bindings_nn.cc",
         "native/bindings_seq.cc",
         "native/threadpool.cc",
+        "native/peak.cc",
         "native/matmul.cc",
         "native/elementwise.cc",
         "native/embedding.cc",

@@ -26,6 +26,22 @@ const char* sgemmConfig();
 // paths; returns the previous cap.
 int64_t setSgemmScratchLimit(int64_t floats);
 
+// peak.cc: the machine's measured limits (not kernels; benchmarks compare kernels with them).
+struct FmaPeak {
+  double gflops;  // fp32, best round, all pool threads
+  int threads;
+  int vectorBits;
+  int chains;  // independent FMA chains per thread
+};
+struct Bandwidth {
+  double readGBs;   // streaming sum over the buffer
+  double triadGBs;  // a = b + s*c, 12 bytes per element (STREAM's count)
+  int64_t bytes;    // buffer size
+  int threads;
+};
+FmaPeak fmaPeak(double budgetSeconds);
+Bandwidth memoryBandwidth(int64_t bytes, double budgetSeconds);
+
 // elementwise.cc
 void addBroadcast(const float* x, const float* b, float* out, int64_t R, int64_t C);
 void mulBroadcast(const float* x, const float* b, float* out, int64_t R, int64_t C);

@@ -57,16 +57,19 @@ class Pool {
       if (v > 0) n = v;
     }
     threads_ = std::max(1, std::min(n, 256));
-    for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { workerLoop(); });
+    active_.store(threads_);
+    for (int i = 1; i < threads_; i++) workers_.emplace_back([this, i] { workerLoop(i); });
     for (auto& w : workers_) w.detach();  // the pool lives for the whole process
   }
 
-  int threads() const { return threads_; }
+  int capacity() const { return threads_; }
+  int threads() const { return active_.load(std::memory_order_relaxed); }
+  int setThreads(int n) { return active_.exchange(std::max(1, std::min(n, threads_))); }
 
   void run(int64_t nTasks, TaskFn fn, void* ctx) {
     // One job at a time; a concurrent caller (another JS thread) runs its tasks inline.
     std::unique_lock<std::mutex> busy(runMu_, std::try_to_lock);
-    if (!busy.owns_lock() || workers_.empty()) {
+    if (!busy.owns_lock() || workers_.empty() || threads() <= 1) {
       for (int64_t t = 0; t < nTasks; t++) fn(ctx, t);
       return;
     }
@@ -90,7 +93,8 @@ class Pool {
   }
 
  private:
-  void workerLoop() {
+  // Worker `index` (1-based: the caller is thread 0) takes tasks only while index < threads().
+  void workerLoop(int index) {
     uint64_t seen = 0;
     for (;;) {
       // Spin for about 100 microseconds before sleeping.
@@ -110,11 +114,12 @@ class Pool {
         seen = generation_.load();
         job = current_;
       }
-      if (job) job->drain();
+      if (job && index < threads()) job->drain();
     }
   }
 
   int threads_ = 1;
+  std::atomic<int> active_{1};
   std::vector<std::thread> workers_;
   std::mutex mu_, runMu_;
   std::condition_variable cv_;
@@ -131,6 +136,8 @@ Pool& pool() {
 }  // namespace
 
 int poolThreads() { return pool().threads(); }
+int poolCapacity() { return pool().capacity(); }
+int setPoolThreads(int n) { return pool().setThreads(n); }
 
 void parallelRun(int64_t nTasks, TaskFn fn, void* ctx) {
   if (nTasks <= 0) return;

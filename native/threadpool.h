@@ -1,6 +1,8 @@
 // A small persistent thread pool so hot kernels use every core without paying thread creation
 // per call. Size = hardware threads, or SLM_THREADS. The calling thread takes part in the work;
 // a call made while the pool is busy (another JS thread) runs serially instead of waiting.
+// setPoolThreads lowers (or restores) how many of those threads kernels use, at run time, so a
+// benchmark can compare 1 and 2 threads in one process.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,13 @@ using TaskFn = void (*)(void* ctx, int64_t task);
 
 // Number of threads kernels may use (pool workers + the caller).
 int poolThreads();
+
+// Threads the pool was started with (hardware threads, or SLM_THREADS): the most setPoolThreads allows.
+int poolCapacity();
+
+// Makes kernels use n threads from now on, n clamped to [1, poolCapacity()]; returns the previous
+// count. Not to be called while a kernel runs on another JS thread.
+int setPoolThreads(int n);
 
 // Runs fn(ctx, t) for t in [0, nTasks); returns when all are done.
 void parallelRun(int64_t nTasks, TaskFn fn, void* ctx);

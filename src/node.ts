@@ -24,3 +24,6 @@ export { readNanogptBin, pickleIntDict } from './interop/nanogpt.js';
 export { exportModel, importModel, type ModelExportReport, type ImportReport, type ModelFormat } from './interop/hf.js';
 export { toGpt2Tensors, fromGpt2Tensors, gpt2ConfigJson, transformerConfigFromGpt2 } from './interop/gpt2.js';
 export { gpt2Onnx, ONNX_OPSET } from './interop/onnx.js';
+export {
+  measurePeak, describePeak, nativeThreads, setNativeThreads, type MachinePeak, type PeakResult, type PeakUnavailable, type PeakOptions,
+} from './backend/native/peak.js';

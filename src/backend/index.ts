@@ -14,8 +14,10 @@ import { referenceKernels } from './reference/index.js';
 export interface BackendInfo {
   /** Absolute path of the loaded .node file. */
   path: string;
-  /** Threads the kernels use (hardware threads, or SLM_THREADS). */
+  /** Threads the kernels use (hardware threads, or SLM_THREADS) when the addon was loaded. */
   threads: number;
+  /** The pool's size: the most threads setNativeThreads can give the kernels (absent in older builds). */
+  maxThreads?: number;
   /** Vector width compiled in: 512 (AVX-512), 256 (AVX2), 0 (scalar). */
   vectorBits: number;
   /** 'avx512' | 'avx2' | 'scalar'. */

@@ -1,8 +1,13 @@
-/** `slm info`: the backend in use, the backends available, and the runtime. */
+/**
+ * `slm info`: the backend in use, the backends available, and the runtime; with `--peak`, this
+ * machine's fp32 FMA peak and memory bandwidth measured now on the kernels' threads (a second or
+ * two; backend/native/peak.ts), against which the benchmarks' fractions are taken.
+ */
 import type { Command } from 'commander';
 import os from 'node:os';
 import { availableBackends, kernels, nativeInfo } from '../backend/index.js';
 import type { BackendInfo } from '../backend/index.js';
+import { describePeak, measurePeak, type PeakResult } from '../backend/native/peak.js';
 import { packageVersion } from './version.js';
 
 export interface Info {
@@ -15,6 +20,8 @@ export interface Info {
   totalMemoryGiB: number;
   /** The native addon's build, or null when it is not loaded. */
   native: BackendInfo | null;
+  /** With --peak: the measured FMA peak and bandwidth, or why there is none. */
+  peak?: PeakResult;
 }
 
 export function collectInfo(): Info {
@@ -35,8 +42,10 @@ export function registerInfo(program: Command): void {
     .command('info')
     .description('print the compute backend, the available backends and the runtime')
     .option('--json', 'print one JSON object')
-    .action((opts: { json?: boolean }) => {
+    .option('--peak', "measure this machine's fp32 FMA peak and memory bandwidth on the kernels' threads (about 1 s)")
+    .action((opts: { json?: boolean; peak?: boolean }) => {
       const info = collectInfo();
+      if (opts.peak) info.peak = measurePeak();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(info)}\n`);
         return;
@@ -55,6 +64,7 @@ export function registerInfo(program: Command): void {
           ['compiler', n.compiler], ['flags', n.flags], ['sgemm', n.sgemm], ['addon', n.path]);
         if (n.fallbacks.length > 0) rows.push(['fallbacks', n.fallbacks.join(', ')]);
       } else rows.push(['native', 'not loaded (see the warning above, or SLM_BACKEND)']);
+      if (info.peak) rows.push(['peak', describePeak(info.peak).replace(/^peak /, '')]);
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(10)} ${v}\n`);
     });
 }

@@ -22,12 +22,34 @@ export interface NativeTestHooks {
   setSgemmScratchLimit: ((floats: number) => number) | null;
 }
 
+/** What the addon's probes return (native/peak.cc). */
+export interface FmaProbe { gflops: number; threads: number; vectorBits: number; chains: number }
+export interface BandwidthProbe { readGBs: number; triadGBs: number; bytes: number; threads: number }
+
+/**
+ * The addon's machine controls, not kernels: the kernels' thread count (settable at run time up to
+ * the pool's size) and the peak probes. Null in a build that predates them.
+ */
+export interface NativeMachine {
+  /** Kernels use n threads from now on (clamped to [1, pool size]); returns the previous count. */
+  setThreads(n: number): number;
+  /** Threads the kernels use now, and the pool's size. */
+  threads(): { threads: number; maxThreads: number };
+  /** fp32 FMA GFLOP/s on every kernel thread, best round within `seconds`. */
+  fmaPeak(seconds: number): FmaProbe;
+  /** Streaming read and triad GB/s over a `bytes` buffer, best round within `seconds`. */
+  memoryBandwidth(bytes: number, seconds: number): BandwidthProbe;
+}
+
 /** A loaded addon: its kernels and build info, or why it could not be loaded. */
-export type NativeLoad = { ok: true; kernels: Kernels; info: NativeInfo; hooks: NativeTestHooks } | { ok: false; reason: string };
+export type NativeLoad = { ok: true; kernels: Kernels; info: NativeInfo; hooks: NativeTestHooks; machine: NativeMachine | null } | { ok: false; reason: string };
 
 type KernelName = Exclude<keyof Kernels, 'name'>;
 type AddonInfo = Omit<NativeInfo, 'path' | 'fallbacks'>;
-type Addon = Partial<Pick<Kernels, KernelName>> & { info?: () => AddonInfo; setSgemmScratchLimit?: (floats: number) => number };
+type Addon = Partial<Pick<Kernels, KernelName>> & {
+  info?: () => AddonInfo; setSgemmScratchLimit?: (floats: number) => number;
+  setThreads?: NativeMachine['setThreads']; fmaPeak?: NativeMachine['fmaPeak']; memoryBandwidth?: NativeMachine['memoryBandwidth'];
+};
 
 /** The repository (or installed package) root: src/backend/native/ sits three levels down, under dist/ or not. */
 function packageRoot(): string {
@@ -64,5 +86,15 @@ export function loadNativeAddon(path?: string): NativeLoad {
     ? addon.info()
     : { threads: 1, vectorBits: 0, vectorWidth: 'unknown', compiler: 'unknown', flags: 'unknown', sgemm: 'unknown' };
   const hooks: NativeTestHooks = { setSgemmScratchLimit: addon.setSgemmScratchLimit ?? null };
-  return { ok: true, kernels: table as unknown as Kernels, info: { path: file, ...built, fallbacks }, hooks };
+  const { setThreads, fmaPeak, memoryBandwidth, info } = addon;
+  const machine: NativeMachine | null = setThreads && fmaPeak && memoryBandwidth && info
+    ? {
+      setThreads, fmaPeak, memoryBandwidth,
+      threads: () => {
+        const i = info();
+        return { threads: i.threads, maxThreads: i.maxThreads ?? i.threads };
+      },
+    }
+    : null;
+  return { ok: true, kernels: table as unknown as Kernels, info: { path: file, ...built, fallbacks }, hooks, machine };
 }
