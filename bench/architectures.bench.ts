@@ -13,12 +13,14 @@
  * whatever load the machine had then; each side also records its CPU time per step and the load
  * average before and after. When the notebook's step runs out of memory in PyTorch, it is measured
  * again with gradient accumulation over a quarter of the rows (the same gradient; labelled).
+ * Each child measures the machine's fp32 FMA peak before its steps; the table gives each step's
+ * useful GFLOP/s (src/models/flops.ts) as a fraction of it.
  * Writes bench/results/architectures.json (the README's table: bench/report.ts).
  *
  *   npx tsc -p . && node dist/bench/architectures.bench.js
  *   BENCH_STEPS=4 (warm-up included) · BENCH_TORCH_STEPS=3 (PyTorch's share of the same batches)
  *   BENCH_MODELS=mlp,cnn,rnn,lstm,gru,transformer · BENCH_BATCH=<rows> · BENCH_DATA=<folder>
- *   BENCH_TORCH_TRANSFORMER=1 (PyTorch for the transformer row too) · BENCH_TIMEOUT_S=1800 (per process)
+ *   BENCH_TORCH_TRANSFORMER=1 (PyTorch for the transformer row too) · BENCH_TIMEOUT_S=1800 (per process) · BENCH_TORCH=0 (slmkit alone)
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +36,7 @@ import {
   failed, firstBatches, printResult, runTorch, spawnChild, timeSteps, torchAvailable, writeBatches,
   type ChildSpec, type Outcome,
 } from './steps.js';
+import { peakShare } from './report.js';
 
 const dataDir = process.env.BENCH_DATA ?? fileURLToPath(new URL('../../../shared/data/pubmed', import.meta.url));
 const steps = Math.max(1, Number(process.env.BENCH_STEPS ?? 4));
@@ -122,8 +125,10 @@ async function runParent(): Promise<void> {
         ratio: ratio(torch), ratioAccumulated: ratio(torchAccumulated) };
       rows.push(row);
       const torchTps = tps(torch) ?? tps(torchAccumulated);
+      const share = peakShare(failed(slmkit) ? null : slmkit);
       console.log(`  ${type}: slmkit ${s === null ? 'failed' : `${Math.round(s)} tokens/s`}` +
-        (torchTps ? `, PyTorch ${Math.round(torchTps)} tokens/s${tps(torch) ? '' : ' (accumulated)'}, ratio ${(s! / torchTps).toFixed(2)}×` : ''));
+        (torchTps ? `, PyTorch ${Math.round(torchTps)} tokens/s${tps(torch) ? '' : ' (accumulated)'}, ratio ${(s! / torchTps).toFixed(2)}×` : '') +
+        (share.gflops === null ? '' : `; useful ${share.gflops.toFixed(0)} GFLOP/s${share.fraction === null ? '' : `, ${(100 * share.fraction).toFixed(0)}% of the peak`}`));
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

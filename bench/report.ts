@@ -1,7 +1,8 @@
 /**
  * The README's performance tables, generated from the benchmarks' JSON results
- * (bench/results/sgemm.json, trainStep.json and architectures.json), so the figures there are the
- * ones a run wrote.
+ * (bench/results/sgemm.json, trainStep.json, architectures.json and threads.json), so the figures
+ * there are the ones a run wrote. Where a result carries the machine's peak measured in the same
+ * run, kernels and steps are also given as a fraction of it; older results without it show "–".
  *
  *   node dist/bench/report.js                 prints the Markdown tables
  *   node dist/bench/report.js --write FILE    replaces each table in FILE between its markers,
@@ -12,12 +13,24 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeModel, type AnyModelConfig } from '../src/models/registry.js';
+import { threadsTable, type ThreadsResults } from './threadsReport.js';
 
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+/** The peak probe's result as the benchmarks store it (backend/native/peak.ts). */
+export interface PeakSide {
+  available: boolean;
+  fmaGflops?: number;
+  readGBs?: number;
+  triadGBs?: number;
+  threads?: number;
+  reason?: string;
+}
 
 interface SgemmResults {
   date: string;
   loadAverage?: number[];
+  peak?: { start: PeakSide; end: PeakSide };
   native: { vectorWidth: string; threads: number } | null;
   torch: string | null;
   results: { name: string; M: number; N: number; K: number; nativeGflops: number; torchGflops: number | null; referenceGflops: number | null }[];
@@ -31,6 +44,8 @@ interface StepSide {
   stepSeconds?: number[];
   peakRssBytes?: number;
   microRows?: number | null;
+  usefulFlops?: number[];
+  peak?: PeakSide;
   error?: string;
 }
 interface StepResults {
@@ -47,6 +62,53 @@ const num = (x: number): string => Math.round(x).toLocaleString('en');
 const gb = (n: number | undefined): string => (n === undefined ? '–' : `${(n / 1e9).toFixed(2)} GB`);
 const day = (iso: string): string => iso.slice(0, 10);
 const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+
+/** The higher FMA peak of those given (GFLOP/s), or null when none was measured. */
+export function bestPeak(...peaks: (PeakSide | undefined)[]): number | null {
+  const g = peaks.map((p) => (p?.available && p.fmaGflops && Number.isFinite(p.fmaGflops) ? p.fmaGflops : 0));
+  const m = Math.max(0, ...g);
+  return m > 0 ? m : null;
+}
+
+/**
+ * A step side's useful GFLOP/s over its timed steps (the warm-up left out) and that as a fraction
+ * of the FMA peak its own process measured; nulls where the side did not record them.
+ */
+export function peakShare(o: StepSide | null): { gflops: number | null; peakGflops: number | null; fraction: number | null } {
+  const peakGflops = o && !o.error ? bestPeak(o.peak) : null;
+  const f = o?.usefulFlops;
+  const s = o?.stepSeconds;
+  if (!o || o.error || !f || !s || f.length !== s.length || f.length === 0) return { gflops: null, peakGflops, fraction: null };
+  const from = s.length > 1 ? 1 : 0;
+  const flops = f.slice(from).reduce((a, x) => a + x, 0);
+  const secs = s.slice(from).reduce((a, x) => a + x, 0);
+  const gflops = secs > 0 ? flops / secs / 1e9 : null;
+  return { gflops, peakGflops, fraction: gflops !== null && peakGflops ? gflops / peakGflops : null };
+}
+
+/** "181 GFLOP/s, 77% of 234", "– (no products)" for a step without matrix products, or "–". */
+function peakCell(o: StepSide | null): string {
+  const p = peakShare(o);
+  if (p.gflops === null) return '–';
+  if (p.gflops === 0) return '– (no products)';
+  return p.fraction === null ? `${p.gflops.toFixed(0)} GFLOP/s` : `${p.gflops.toFixed(0)} GFLOP/s, ${pct(p.fraction)} of ${p.peakGflops!.toFixed(0)}`;
+}
+
+/** The peaks the steps' processes measured, for a table's caption: "peak 229–236 GFLOP/s fp32 FMA, …". */
+function peakCaption(sides: (StepSide | null)[]): string {
+  const ps = sides.map((o) => (o && !o.error && o.peak?.available ? o.peak : null)).filter((p): p is PeakSide => p !== null);
+  if (ps.length === 0) return '';
+  const range = (xs: number[], d: number) => {
+    const lo = Math.min(...xs).toFixed(d);
+    const hi = Math.max(...xs).toFixed(d);
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
+  const bw = ps.filter((p) => p.readGBs !== undefined).map((p) => p.readGBs!);
+  return `; the machine's fp32 FMA peak, measured by each model's process before its steps on ${ps[0]!.threads ?? '?'} threads: ` +
+    `${range(ps.map((p) => p.fmaGflops ?? 0), 0)} GFLOP/s${bw.length ? ` (memory read ${range(bw, 1)} GB/s)` : ''}; ` +
+    'useful FLOPs: matrix products over real tokens, forward + backward (src/models/flops.ts)';
+}
 
 /** A results file, or null (with a note) when it is missing or not valid JSON. */
 function readJson<T>(name: string): T | null {
@@ -62,16 +124,19 @@ function readJson<T>(name: string): T | null {
 
 /** The sgemm table: GFLOP/s of slmkit and OpenBLAS on each shape, and their ratio. */
 export function sgemmTable(r: SgemmResults): string {
-  const lines = [row(['shape', 'M × N × K', 'slmkit GFLOP/s', 'PyTorch (OpenBLAS) GFLOP/s', 'ratio']), row(['---', '---', '---', '---', '---'])];
+  const peak = bestPeak(r.peak?.start, r.peak?.end);
+  const lines = [row(['shape', 'M × N × K', 'slmkit GFLOP/s', 'of peak', 'PyTorch (OpenBLAS) GFLOP/s', 'ratio']), row(['---', '---', '---', '---', '---', '---'])];
   for (const s of r.results) {
     const ratio = s.torchGflops ? `${(s.nativeGflops / s.torchGflops).toFixed(2)}×` : '–';
     const torch = s.torchGflops === null ? '–' : s.torchGflops.toFixed(0);
     const ref = s.referenceGflops === null ? '' : ` (reference backend ${s.referenceGflops.toFixed(1)})`;
-    lines.push(row([s.name.replace(/ \(\+reference\)$/, ''), `${s.M} × ${s.N} × ${s.K}`, `${s.nativeGflops.toFixed(0)}${ref}`, torch, ratio]));
+    lines.push(row([s.name.replace(/ \(\+reference\)$/, ''), `${s.M} × ${s.N} × ${s.K}`, `${s.nativeGflops.toFixed(0)}${ref}`,
+      peak === null ? '–' : pct(s.nativeGflops / peak), torch, ratio]));
   }
   const load = r.loadAverage?.[0];
   lines.push('', `Measured ${day(r.date)} (\`node dist/bench/sgemm.bench.js\`), best of the repeats, ${r.native ? `${r.native.threads} threads, ${r.native.vectorWidth}` : 'native addon missing'}; ` +
-    `${r.torch ?? 'PyTorch not installed'}${load === undefined ? '' : `; load average ${load.toFixed(2)} at the start`}.`);
+    `${r.torch ?? 'PyTorch not installed'}${load === undefined ? '' : `; load average ${load.toFixed(2)} at the start`}` +
+    `${peak === null ? '' : `; of peak: of the fp32 FMA peak measured in the same run (${peak.toFixed(0)} GFLOP/s, the higher of its start and end)`}.`);
   return lines.join('\n');
 }
 
@@ -89,8 +154,8 @@ function stepCell(o: StepSide | null): string {
 /** The training-step table: tokens/s and peak RSS of slmkit and of the notebook's PyTorch code. */
 export function trainStepTable(r: StepResults): string {
   const lines = [
-    row(['model', 'batch', 'real tokens / step', 'slmkit tokens/s', 'PyTorch tokens/s', 'ratio', 'slmkit peak RSS', 'PyTorch peak RSS']),
-    row(['---', '---', '---', '---', '---', '---', '---', '---']),
+    row(['model', 'batch', 'real tokens / step', 'slmkit tokens/s', 'PyTorch tokens/s', 'ratio', 'slmkit useful work, of peak', 'slmkit peak RSS', 'PyTorch peak RSS']),
+    row(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
   ];
   for (const m of r.results) {
     let torch = stepCell(m.torch);
@@ -103,12 +168,13 @@ export function trainStepTable(r: StepResults): string {
     }
     const first = m.slmkit.firstStepSeconds === undefined ? '' : `; first ${m.slmkit.firstStepSeconds.toFixed(1)} s`;
     lines.push(row([`\`${m.model}\``, `${m.batchSize} × ${m.T}`, num(m.tokensPerStep), `${stepCell(m.slmkit)}${first}`,
-      torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, gb(m.slmkit.peakRssBytes), torchRss]));
+      torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, peakCell(m.slmkit), gb(m.slmkit.peakRssBytes), torchRss]));
   }
   const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not installed';
   const torchSteps = r.torchSteps !== undefined && r.torchSteps < r.steps ? ` (PyTorch: the first ${r.torchSteps})` : '';
   lines.push('', `Measured ${day(r.date)} (\`node dist/bench/trainStep.bench.js\`): ${r.steps} steps per model${torchSteps}, ` +
-    `the first a warm-up; tokens/s counts real targets over the timed steps; slmkit on the ${r.backend} backend; ${torch}.`);
+    `the first a warm-up; tokens/s counts real targets over the timed steps; slmkit on the ${r.backend} backend; ${torch}` +
+    `${peakCaption(r.results.map((m) => m.slmkit))}.`);
   return lines.join('\n');
 }
 
@@ -140,8 +206,8 @@ function cpuPerStep(o: StepSide | null): number | null {
  */
 export function architecturesTable(r: ArchResults): string {
   const lines = [
-    row(['model', 'size', 'slmkit tokens/s', 'PyTorch tokens/s', 'ratio', 'CPU s / step (slmkit, PyTorch)', 'load (slmkit, PyTorch)', 'vs transformer']),
-    row(['---', '---', '---', '---', '---', '---', '---', '---']),
+    row(['model', 'size', 'slmkit tokens/s', 'PyTorch tokens/s', 'ratio', 'slmkit useful work, of peak', 'CPU s / step (slmkit, PyTorch)', 'load (slmkit, PyTorch)', 'vs transformer']),
+    row(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
   ];
   const tf = r.results.find((m) => m.model === 'transformer');
   const tfTps = tf && !tf.slmkit.error ? tf.slmkit.tokensPerSecond ?? null : null;
@@ -159,7 +225,7 @@ export function architecturesTable(r: ArchResults): string {
     const vs = m.model === 'transformer' ? 'the reference'
       : ['rnn', 'lstm', 'gru'].includes(m.model) && s !== null && tfTps ? `${(s / tfTps).toFixed(2)}×` : '';
     lines.push(row([`\`${m.model}\``, describeModel(m.config as unknown as AnyModelConfig), stepCell(m.slmkit),
-      m.model === 'transformer' && !m.torch ? '(not run)' : torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, cpu,
+      m.model === 'transformer' && !m.torch ? '(not run)' : torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, peakCell(m.slmkit), cpu,
       `${ld(m.slmkit)}, ${ld(torchSide)}`, vs]));
   }
   const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not installed';
@@ -167,7 +233,7 @@ export function architecturesTable(r: ArchResults): string {
   const load = r.loadAverage ? `; load average ${r.loadAverage.start[0]!.toFixed(1)} at the start, ${r.loadAverage.end[0]!.toFixed(1)} at the end` : '';
   lines.push('', `Measured ${day(r.date)} (\`node dist/bench/architectures.bench.js\`): batch ${r.batchSize} × ${r.results[0]?.T ?? '?'} ` +
     `(${real} real targets per timed step), ${r.steps} steps per model (PyTorch: the first ${r.torchSteps}), the first a warm-up; ` +
-    `slmkit on the ${r.backend} backend; ${torch}${load}.`);
+    `slmkit on the ${r.backend} backend; ${torch}${load}${peakCaption(r.results.map((m) => m.slmkit))}.`);
   return lines.join('\n');
 }
 
@@ -180,6 +246,8 @@ export function tables(): Map<string, string> {
   if (ts) out.set('trainStep', trainStepTable(ts));
   const ar = readJson<ArchResults>('architectures');
   if (ar) out.set('architectures', architecturesTable(ar));
+  const th = readJson<ThreadsResults>('threads');
+  if (th) out.set('threads', threadsTable(th));
   return out;
 }
 

@@ -4,7 +4,9 @@
  * and a square reference point), against the reference kernel on small shapes (it is slow) and,
  * when PyTorch is installed, torch.matmul on the same shapes with 2 threads (bench/torch_sgemm.py,
  * one process per shape, right after the native timing, so both meet the same machine load).
- * Best of REPEATS runs after a warm-up; writes bench/results/sgemm.json, with the load average.
+ * Best of REPEATS runs after a warm-up. The machine's fp32 FMA peak (backend/native/peak.ts) is
+ * measured at the start and at the end, and each shape's GFLOP/s is also given as a fraction of
+ * the higher of the two. Writes bench/results/sgemm.json, with the load average and the peaks.
  *
  *   npx tsc -p . && node dist/bench/sgemm.bench.js        (REPEATS=3 by default)
  */
@@ -12,43 +14,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Kernels } from '../src/backend/kernels.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { describePeak, measurePeak, type PeakResult } from '../src/backend/native/peak.js';
 import { referenceKernels } from '../src/backend/reference/index.js';
 import { filled } from './fill.js';
-
-interface Shape { name: string; M: number; N: number; K: number; transA: boolean; transB: boolean; reps: number }
+import { gflops, sgemmShapes, timeSgemm, type Shape } from './sgemmShapes.js';
 
 const repeats = Number(process.env.REPEATS ?? 3); // best of N: shared machines are noisy
-const V = 28996; // BERT cased vocabulary
-const C = 256; // model width
-const BT = 8192; // tokens per batch (B*T)
-const shapes: Shape[] = [
-  { name: 'logits (BT,C)@(V,C)^T', M: BT, N: V, K: C, transA: false, transB: true, reps: repeats },
-  { name: 'gX (BT,V)@(V,C)', M: BT, N: C, K: V, transA: false, transB: false, reps: repeats },
-  { name: 'gW (BT,V)^T@(BT,C)', M: V, N: C, K: BT, transA: true, transB: false, reps: repeats },
-  { name: 'mlp (BT,128)@(512,128)^T', M: BT, N: 512, K: 128, transA: false, transB: true, reps: 5 * repeats },
-  { name: 'mlp gX (BT,512)@(512,128)', M: BT, N: 128, K: 512, transA: false, transB: false, reps: 5 * repeats },
-  { name: 'mlp gW (BT,512)^T@(BT,128)', M: 512, N: 128, K: BT, transA: true, transB: false, reps: 5 * repeats },
-  { name: 'square 1024', M: 1024, N: 1024, K: 1024, transA: false, transB: false, reps: 5 * repeats },
-  { name: 'small 256 (+reference)', M: 256, N: 256, K: 256, transA: false, transB: false, reps: 5 * repeats },
-  { name: 'small 256x512x128^T (+reference)', M: 256, N: 512, K: 128, transA: false, transB: true, reps: 5 * repeats },
-];
+const shapes = sgemmShapes(repeats);
 const withReference = new Set(shapes.filter((s) => s.name.includes('+reference')).map((s) => s.name));
-
-/** Best wall time in ms of `reps` runs after one warm-up. */
-function timeSgemm(k: Kernels, s: Shape, A: Float32Array, B: Float32Array, Cm: Float32Array, reps: number): number {
-  k.sgemm(s.transA, s.transB, s.M, s.N, s.K, A, B, Cm, false);
-  let best = Infinity;
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    k.sgemm(s.transA, s.transB, s.M, s.N, s.K, A, B, Cm, false);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
-const gflops = (s: Shape, ms: number): number => (2 * s.M * s.N * s.K) / (ms * 1e6);
 
 const python = '/usr/bin/python3';
 const hasTorch = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -86,6 +60,9 @@ const loadBefore = os.loadavg()[0]!;
 console.log(`native: ${load.info.threads} threads, ${load.info.vectorWidth}, ${load.info.sgemm}; ${os.cpus()[0]?.model ?? ''}; ` +
   `load average ${loadBefore.toFixed(2)} on ${os.cpus().length} CPUs${loadBefore > 0.5 ? ' (other work is running: numbers are noisy)' : ''}`);
 
+const peakStart: PeakResult = measurePeak();
+console.log(describePeak(peakStart));
+
 const rows: { name: string; M: number; N: number; K: number; transA: boolean; transB: boolean; nativeMs: number;
   nativeGflops: number; referenceGflops: number | null; torchGflops: number | null }[] = [];
 const started = performance.now();
@@ -99,13 +76,17 @@ for (const s of shapes) {
     nativeGflops: gflops(s, ms), referenceGflops: refMs === null ? null : gflops(s, refMs), torchGflops: torchGflops(s) });
 }
 
+const peakEnd: PeakResult = measurePeak();
+console.log(`at the end: ${describePeak(peakEnd)}`);
+const peakGflops = Math.max(peakStart.available ? peakStart.fmaGflops : 0, peakEnd.available ? peakEnd.fmaGflops : 0) || null;
+
 const fmt = (x: number | null, w: number): string => (x === null ? '-' : x.toFixed(1)).padStart(w);
 console.log(`\n${'shape'.padEnd(34)} ${'M'.padStart(6)} ${'N'.padStart(6)} ${'K'.padStart(6)} ${'ms'.padStart(8)} ` +
-  `${'native'.padStart(8)} ${'ref'.padStart(6)} ${'torch'.padStart(7)} ${'nat/torch'.padStart(9)}   (GFLOP/s)`);
+  `${'native'.padStart(8)} ${'of peak'.padStart(7)} ${'ref'.padStart(6)} ${'torch'.padStart(7)} ${'nat/torch'.padStart(9)}   (GFLOP/s)`);
 for (const r of rows) {
   const ratio = r.torchGflops ? r.nativeGflops / r.torchGflops : null;
   console.log(`${r.name.padEnd(34)} ${String(r.M).padStart(6)} ${String(r.N).padStart(6)} ${String(r.K).padStart(6)} ` +
-    `${fmt(r.nativeMs, 8)} ${fmt(r.nativeGflops, 8)} ${fmt(r.referenceGflops, 6)} ${fmt(r.torchGflops, 7)} ` +
+    `${fmt(r.nativeMs, 8)} ${fmt(r.nativeGflops, 8)} ${(peakGflops ? `${(100 * r.nativeGflops / peakGflops).toFixed(0)}%` : '-').padStart(7)} ${fmt(r.referenceGflops, 6)} ${fmt(r.torchGflops, 7)} ` +
     `${ratio === null ? '-'.padStart(9) : `${ratio.toFixed(2)}x`.padStart(9)}`);
 }
 if (torchInfo) console.log(`\n${torchInfo}; each shape timed right after the native one`);
@@ -116,6 +97,6 @@ const outDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
 writeFileSync(`${outDir}sgemm.json`, `${JSON.stringify({
   date: new Date().toISOString(), cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, repeats,
-  loadAverage: [loadBefore, os.loadavg()[0]], native: load.info, torch: torchInfo, results: rows,
+  loadAverage: [loadBefore, os.loadavg()[0]], native: load.info, torch: torchInfo, peak: { start: peakStart, end: peakEnd }, results: rows,
 }, null, 2)}\n`);
 console.log(`wrote ${outDir}sgemm.json`);

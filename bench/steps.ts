@@ -6,16 +6,21 @@
  *
  * A child measures each step's wall time and the process's CPU time (user + system) over it, and
  * the load average before and after: on a shared machine the CPU time per token moves much less
- * with the load than the wall time does, and the load says how shared the machine was.
+ * with the load than the wall time does, and the load says how shared the machine was. Right before
+ * its steps it measures the machine's fp32 FMA peak on the kernels' threads (backend/native/peak.ts)
+ * and counts each step's useful FLOPs from the model's shapes and the batch's real tokens
+ * (models/flops.ts), so the report can say what fraction of the peak the step achieved.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { kernels } from '../src/backend/index.js';
+import { describePeak, measurePeak, type PeakResult } from '../src/backend/native/peak.js';
 import { paddedBatches, shiftBatch, type Batch } from '../src/data/batches.js';
 import { openData } from '../src/data/open.js';
 import type { TokenSplit } from '../src/data/store.js';
+import { stepFlops, stepTokensFromMask } from '../src/models/flops.js';
 import { createModel, resolveModelConfig, type ModelType } from '../src/models/registry.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { Rng } from '../src/tensor/rng.js';
@@ -41,6 +46,10 @@ export interface StepResult {
   microRows: number | null;
   /** 1-minute load average before the first step and after the last. */
   loadAverage?: [number, number];
+  /** Useful FLOPs of each step (models/flops.ts: matrix products over real tokens, forward + backward). */
+  usefulFlops?: number[];
+  /** The machine's peak, measured by the same process right before the steps. */
+  peak?: PeakResult;
   [k: string]: unknown;
 }
 export type Outcome = StepResult | { error: string; peakRssBytes?: number; [k: string]: unknown };
@@ -81,6 +90,9 @@ export async function timeSteps(dataDir: string, spec: ChildSpec, steps: number)
   const initSeconds = (performance.now() - t0) / 1000;
   process.stderr.write(`  slmkit ${type}: ${kernels().name} backend, initialised in ${initSeconds.toFixed(1)} s, ` +
     `micro-batches of ${microRows} rows\n`);
+  const peak = measurePeak({ seconds: 0.3 });
+  process.stderr.write(`  slmkit ${type}: ${describePeak(peak)}\n`);
+  const usefulFlops = batches.map((b) => stepFlops(cfg, stepTokensFromMask(b.mask.data, b.mask.shape[0]!, b.mask.shape[1]!)));
   const stepSeconds: number[] = [];
   const cpuSeconds: number[] = [];
   const losses: number[] = [];
@@ -106,7 +118,7 @@ export async function timeSteps(dataDir: string, spec: ChildSpec, steps: number)
     tokensPerSecond: tokens.slice(timed).reduce((a, x) => a + x, 0) / seconds,
     secondsPerStep: seconds / (stepSeconds.length - timed),
     firstStepSeconds: stepSeconds[0]!,
-    stepSeconds, cpuSeconds, losses, tokens,
+    stepSeconds, cpuSeconds, losses, tokens, usefulFlops, peak,
     peakRssBytes: process.resourceUsage().maxRSS * 1024, // maxRSS is in kB
     parameters: model.numParameters(),
     microRows,
@@ -132,7 +144,9 @@ export function printResult(r: StepResult): void {
   process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
 }
 
+/** Whether PyTorch can run here (BENCH_TORCH=0 leaves it out: slmkit alone, for a quick run). */
 export function torchAvailable(): boolean {
+  if (process.env.BENCH_TORCH === '0') return false;
   return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 

@@ -11,12 +11,14 @@
  * runs under a memory limit: when the notebook's step does not fit, it reports "out of memory" and,
  * for the low-rank model and the transformer, is measured again with gradient accumulation over a
  * quarter of the batch (same gradient, not the notebook's code; labelled as such).
+ * Each child also measures the machine's fp32 FMA peak before its steps, and the table gives the
+ * step's useful GFLOP/s (matrix products over real tokens, src/models/flops.ts) as a fraction of it.
  * Writes bench/results/trainStep.json.
  *
  *   npx tsc -p . && node dist/bench/trainStep.bench.js
  *   BENCH_STEPS=2 (default: a warm-up and one timed step) · BENCH_TORCH_STEPS=<n> (PyTorch's share of
  *   the same batches; default BENCH_STEPS: PyTorch takes minutes per step) · BENCH_MODELS=lowrank,markov,transformer · BENCH_DATA=<folder>
- *   BENCH_TORCH_FALLBACK=0 (no accumulated re-run) · BENCH_TIMEOUT_S=1800 (per process)
+ *   BENCH_TORCH_FALLBACK=0 (no accumulated re-run) · BENCH_TIMEOUT_S=1800 (per process) · BENCH_TORCH=0 (slmkit alone)
  *   SLM_BACKEND=reference|native selects slmkit's backend, as everywhere.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ import {
   failed, firstBatches, printResult, runTorch as runTorchScript, spawnChild, timeSteps, torchAvailable, writeBatches,
   type Outcome, type StepResult,
 } from './steps.js';
+import { peakShare } from './report.js';
 
 const dataDir = process.env.BENCH_DATA ?? fileURLToPath(new URL('../../../shared/data/pubmed', import.meta.url));
 const steps = Math.max(1, Number(process.env.BENCH_STEPS ?? 2)); // warm-up step included
@@ -121,18 +124,23 @@ async function runParent(): Promise<void> {
 
   // The table.
   const cell = (o: Outcome | null, f: (r: StepResult) => string): string => (o === null ? '-' : failed(o) ? (o.error === 'out of memory' ? 'OOM' : 'failed') : f(o));
-  const header = ['model', 'batch', 'tokens/step', 'slmkit tok/s', 'PyTorch tok/s', 'ratio', 'slmkit s/step', 'PyTorch s/step', 'slmkit peak RSS', 'PyTorch peak RSS'];
+  const header = ['model', 'batch', 'tokens/step', 'slmkit tok/s', 'PyTorch tok/s', 'ratio', 'GFLOP/s (of peak)', 'slmkit s/step', 'PyTorch s/step', 'slmkit peak RSS', 'PyTorch peak RSS'];
+  const useful = (o: Outcome): string => {
+    const p = peakShare(failed(o) ? null : o);
+    if (p.gflops === 0) return '- (no products)';
+    return p.gflops === null ? '-' : `${p.gflops.toFixed(0)}${p.fraction === null ? '' : ` (${(100 * p.fraction).toFixed(0)}%)`}`;
+  };
   const lines: string[][] = [header];
   for (const r of rows) {
     lines.push([r.model, `${r.batchSize}×${r.T}`, num(r.tokensPerStep), cell(r.slmkit, (x) => num(x.tokensPerSecond)),
-      cell(r.torch, (x) => num(x.tokensPerSecond)), r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`,
+      cell(r.torch, (x) => num(x.tokensPerSecond)), r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`, useful(r.slmkit),
       cell(r.slmkit, (x) => x.secondsPerStep.toFixed(2)), cell(r.torch, (x) => x.secondsPerStep.toFixed(2)),
       gb(r.slmkit.peakRssBytes), r.torch ? `${gb(r.torch.peakRssBytes)}${failed(r.torch) ? ' (at failure)' : ''}` : '-']);
     if (r.torchAccumulated) {
       const a = r.torchAccumulated;
       lines.push([`  PyTorch, grad. accumulation over ${(a as { microRows?: number }).microRows ?? '?'} rows`, '', '', '',
         cell(a, (x) => num(x.tokensPerSecond)), r.ratioAccumulated === null ? '-' : `${r.ratioAccumulated.toFixed(2)}×`,
-        '', cell(a, (x) => x.secondsPerStep.toFixed(2)), '', gb(a.peakRssBytes)]);
+        '', '', cell(a, (x) => x.secondsPerStep.toFixed(2)), '', gb(a.peakRssBytes)]);
     }
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (i === 0 && l[1] === '' ? 0 : l[i]!.length))));
@@ -142,7 +150,8 @@ async function runParent(): Promise<void> {
       l.slice(4).map((c, i) => c.padStart(widths[i + 4]!)).join(' '));
     else console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' '));
   }
-  console.log('(tokens/s: real target tokens over the timed steps; ratio: slmkit / PyTorch; RSS: peak resident set of the process)');
+  console.log('(tokens/s: real target tokens over the timed steps; ratio: slmkit / PyTorch; GFLOP/s: useful FLOPs (src/models/flops.ts) ' +
+    'over the timed steps, of peak: of the fp32 FMA peak its process measured before its steps; RSS: peak resident set of the process)');
 
   // The project's targets on this machine.
   const targets: { name: string; met: boolean | null; detail: string }[] = [];

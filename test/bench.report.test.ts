@@ -1,10 +1,13 @@
 /**
  * The README's performance tables are generated from benchmark results (bench/report.ts): the
- * rendering of each table, and the replacement of a marked block that leaves the rest untouched.
+ * rendering of each table, from results written before the peak was measured ("–") and after (the
+ * fraction of the peak measured in the same run), the scaling-with-cores table, and the replacement
+ * of a marked block that leaves the rest untouched.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { architecturesTable, replaceBlock, sgemmTable, trainStepTable } from '../bench/report.js';
+import { architecturesTable, bestPeak, peakShare, replaceBlock, sgemmTable, trainStepTable } from '../bench/report.js';
+import { threadsTable } from '../bench/threadsReport.js';
 
 describe('bench report', () => {
   test('replaceBlock swaps only the text between its own markers', () => {
@@ -26,8 +29,8 @@ describe('bench report', () => {
       ],
     });
     const lines = md.split('\n');
-    assert.equal(lines[2], '| gX (BT,V)@(V,C) | 8192 × 256 × 28996 | 330 | 275 | 1.20× |');
-    assert.equal(lines[3], '| small 256 | 256 × 256 × 256 | 240 (reference backend 1.3) | – | – |');
+    assert.equal(lines[2], '| gX (BT,V)@(V,C) | 8192 × 256 × 28996 | 330 | – | 275 | 1.20× |');
+    assert.equal(lines[3], '| small 256 | 256 × 256 × 256 | 240 (reference backend 1.3) | – | – | – |');
     assert.match(md, /Measured 2026-11-29 \(`node dist\/bench\/sgemm.bench.js`\), .*2 threads, avx512; torch 1\.13; load average 0\.50/);
   });
 
@@ -43,7 +46,7 @@ describe('bench report', () => {
     });
     const lines = md.split('\n');
     assert.equal(lines[2], '| `lowrank` | 128 × 512 | 43,526 | 6,000 (6.90–7.50 s/step); first 8.3 s | ' +
-      "200 (210.0 s/step), accumulating 32 rows (the notebook's step: out of memory) | 30.0× | 1.06 GB | 2.50 GB (8.10 GB at failure) |");
+      "200 (210.0 s/step), accumulating 32 rows (the notebook's step: out of memory) | 30.0× | – | 1.06 GB | 2.50 GB (8.10 GB at failure) |");
     assert.match(md, /3 steps per model \(PyTorch: the first 2\), the first a warm-up; .*; slmkit on the native backend; PyTorch 1\.13\.0, 2 threads\.$/);
   });
 
@@ -67,10 +70,71 @@ describe('bench report', () => {
       ],
     });
     const lines = md.split('\n');
-    assert.equal(lines[2], '| `lstm` | lstm 1×256 e256 | 2,500 (4.00–5.00 s/step) | 400 (29.0 s/step) | 6.3× | 9.0, 58.0 | 4.2–5.1, 5.1–6.0 | 0.80× |');
+    assert.equal(lines[2], '| `lstm` | lstm 1×256 e256 | 2,500 (4.00–5.00 s/step) | 400 (29.0 s/step) | 6.3× | – | 9.0, 58.0 | 4.2–5.1, 5.1–6.0 | 0.80× |');
     assert.equal(lines[3], "| `cnn` | cnn 6×256 k3 (127 tokens) | 2,000 (6.00 s/step) | 250 (46.0 s/step), accumulating 8 rows (the notebook's step: out of memory) " +
-      '| 8.0× | 12.0, 90.0 | 6.0–6.0, 6.0–6.5 |  |');
-    assert.equal(lines[4], '| `transformer` | transformer post-ln 6×256 | 3,125 (4.00 s/step) | (not run) | – | 7.0, – | 6.5–6.8, – | the reference |');
+      '| 8.0× | – | 12.0, 90.0 | 6.0–6.0, 6.0–6.5 |  |');
+    assert.equal(lines[4], '| `transformer` | transformer post-ln 6×256 | 3,125 (4.00 s/step) | (not run) | – | – | 7.0, – | 6.5–6.8, – | the reference |');
     assert.match(md, /batch 32 × 511 \(11,600 real targets per timed step\), 3 steps per model \(PyTorch: the first 2\), .*load average 4\.2 at the start, 6\.8 at the end\.$/);
+  });
+  test('the sgemm table gives each shape its fraction of the higher peak the same run measured', () => {
+    const md = sgemmTable({
+      date: '2026-11-30T19:00:00.000Z', loadAverage: [2.5, 2.6], native: { vectorWidth: 'avx512', threads: 2 }, torch: null,
+      peak: { start: { available: true, fmaGflops: 200, readGBs: 20, threads: 2 }, end: { available: true, fmaGflops: 250, readGBs: 21, threads: 2 } },
+      results: [{ name: 'square 1024', M: 1024, N: 1024, K: 1024, nativeGflops: 200, torchGflops: null, referenceGflops: null }],
+    });
+    const lines = md.split('\n');
+    assert.equal(lines[0], '| shape | M × N × K | slmkit GFLOP/s | of peak | PyTorch (OpenBLAS) GFLOP/s | ratio |');
+    assert.equal(lines[2], '| square 1024 | 1024 × 1024 × 1024 | 200 | 80% | – | – |');
+    assert.match(md, /of the fp32 FMA peak measured in the same run \(250 GFLOP\/s, the higher of its start and end\)\.$/);
+    // A peak that could not be measured is no peak.
+    assert.equal(bestPeak({ available: false, reason: 'no addon' }, undefined), null);
+  });
+
+  test('peakShare: useful GFLOP/s over the timed steps as a fraction of the process\'s own peak', () => {
+    const side = { tokensPerSecond: 1, secondsPerStep: 2, stepSeconds: [9, 2, 2], usefulFlops: [1e12, 3e11, 5e11],
+      peak: { available: true, fmaGflops: 250, readGBs: 20, threads: 2 } };
+    const p = peakShare(side);
+    assert.equal(p.gflops, 200); // (3e11 + 5e11) / 4 s, the warm-up left out
+    assert.equal(p.peakGflops, 250);
+    assert.equal(p.fraction, 0.8);
+    assert.deepEqual(peakShare({ ...side, peak: undefined }), { gflops: 200, peakGflops: null, fraction: null });
+    assert.deepEqual(peakShare({ ...side, usefulFlops: undefined }), { gflops: null, peakGflops: 250, fraction: null });
+    assert.equal(peakShare({ error: 'out of memory' }).gflops, null);
+    assert.equal(peakShare(null).fraction, null);
+  });
+
+  test('the training-step table shows useful work as a fraction of the peak, and says so for a model without products', () => {
+    const peak = (g: number) => ({ available: true, fmaGflops: g, readGBs: 19.5, threads: 2 });
+    const md = trainStepTable({
+      date: '2026-11-30T19:00:00.000Z', steps: 2, backend: 'native', torch: null,
+      results: [
+        { model: 'lowrank', batchSize: 16, T: 512, tokensPerStep: 5000, ratio: null, ratioAccumulated: null, torch: null, torchAccumulated: null,
+          slmkit: { tokensPerSecond: 5000, secondsPerStep: 1, firstStepSeconds: 2, stepSeconds: [2, 1], usefulFlops: [2e11, 1.8e11], peakRssBytes: 1e9, peak: peak(240) } },
+        { model: 'markov', batchSize: 16, T: 512, tokensPerStep: 5000, ratio: null, ratioAccumulated: null, torch: null, torchAccumulated: null,
+          slmkit: { tokensPerSecond: 2500, secondsPerStep: 2, firstStepSeconds: 3, stepSeconds: [3, 2], usefulFlops: [0, 0], peakRssBytes: 14e9, peak: peak(230) } },
+      ],
+    });
+    const lines = md.split('\n');
+    assert.equal(lines[2], '| `lowrank` | 16 × 512 | 5,000 | 5,000 (1.00 s/step); first 2.0 s | – | – | 180 GFLOP/s, 75% of 240 | 1.00 GB | – |');
+    assert.equal(lines[3], '| `markov` | 16 × 512 | 5,000 | 2,500 (2.00 s/step); first 3.0 s | – | – | – (no products) | 14.00 GB | – |');
+    assert.match(md, /fp32 FMA peak, measured by each model's process before its steps on 2 threads: 230–240 GFLOP\/s \(memory read 19\.5 GB\/s\); useful FLOPs: .*\.$/);
+  });
+
+  test('the threads table gives each figure per thread count and the speedup, flagging a slowdown', () => {
+    const md = threadsTable({
+      date: '2026-11-30T19:30:00.000Z', cpu: 'AMD EPYC', cpus: 2, vectorWidth: 'avx512', threads: [1, 2],
+      loadAverage: { start: [2.4, 2, 2], end: [2.9, 2, 2] },
+      rows: [
+        { kind: 'peak', name: 'fp32 FMA peak', detail: 'independent FMA chains in registers', unit: 'GFLOP/s', values: [118, 234] },
+        { kind: 'sgemm', name: 'small 256', detail: '256 × 256 × 256', unit: 'GFLOP/s', values: [90, 81] },
+        { kind: 'step', name: 'lowrank', detail: 'lowrank d256, batch 16 × 512, 5000 real targets', unit: 'tokens/s', values: [3000, 5700] },
+      ],
+    });
+    const lines = md.split('\n');
+    assert.equal(lines[0], '| what | size | 1 thread | 2 threads | speedup 2 threads |');
+    assert.equal(lines[2], '| probe: fp32 FMA peak | independent FMA chains in registers | 118 GFLOP/s | 234 GFLOP/s | 1.98× |');
+    assert.equal(lines[3], '| sgemm: small 256 | 256 × 256 × 256 | 90.0 GFLOP/s | 81.0 GFLOP/s | 0.90× (slower) |');
+    assert.equal(lines[4], '| `lowrank` training step | lowrank d256, batch 16 × 512, 5000 real targets | 3,000 tokens/s | 5,700 tokens/s | 1.90× |');
+    assert.match(md, /on 2 × AMD EPYC, avx512: 1 thread and 2 threads alternated in one process \(best of each\), the baseline 1 thread; load average 2\.4 at the start, 2\.9 at the end\.$/);
   });
 });
