@@ -97,9 +97,10 @@ class Pool {
   void workerLoop(int index) {
     uint64_t seen = 0;
     for (;;) {
-      // Spin for about 100 microseconds before sleeping.
+      // Spin for about 100 microseconds before sleeping; a worker setPoolThreads has left out
+      // goes straight to sleep, so it does not take a core from the threads at work.
       auto start = std::chrono::steady_clock::now();
-      for (int i = 0; generation_.load(std::memory_order_acquire) == seen; i++) {
+      for (int i = 0; index < threads() && generation_.load(std::memory_order_acquire) == seen; i++) {
         cpuRelax();
         if ((i & 255) == 255 && std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) break;
       }
