@@ -2,12 +2,21 @@
  * The useful-FLOP counter of a training step (models/flops.ts) against counts done by hand for
  * small configurations: matrix products as 2·M·N·K, a step as 3 × forward, real tokens only, and
  * causal attention over the unmasked half. Every neural family is covered, so a new one that is
- * registered without a counter fails here (and at compile time).
+ * registered without a counter fails here (and at compile time). And against the products a real
+ * training step makes: a backend that counts 2·M·N·K for every sgemm sees exactly the counted
+ * FLOPs, less the parts that run in their own kernels (attention, convolutions).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { registerBackend, useBackend } from '../src/backend/index.js';
+import type { Kernels } from '../src/backend/kernels.js';
+import { referenceKernels } from '../src/backend/reference/index.js';
+import { shiftBatch } from '../src/data/batches.js';
 import { stepFlops, stepTokens, stepTokensFromMask } from '../src/models/flops.js';
-import { modelTypes, resolveModelConfig } from '../src/models/registry.js';
+import { createModel, modelTypes, resolveModelConfig, type ModelType } from '../src/models/registry.js';
+import { Rng } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { runBatch } from '../src/train/step.js';
 
 const V = 10;
 // Two rows with 3 and 2 real targets: 5 tokens, 3·4/2 + 2·3/2 = 9 causal query-key pairs.
@@ -15,9 +24,10 @@ const s = stepTokens([3, 2]);
 
 describe('step FLOP counter', () => {
   test('real tokens and causal pairs come from the rows, or from a (B,T) mask', () => {
-    assert.deepEqual(s, { tokens: 5, causalPairs: 9 });
+    assert.deepEqual(s, { tokens: 5, sequences: 2, causalPairs: 9 });
     assert.deepEqual(stepTokensFromMask([1, 1, 1, 0, 1, 1, 0, 0], 2, 4), s);
-    assert.deepEqual(stepTokensFromMask(new Float32Array(6), 2, 3), { tokens: 0, causalPairs: 0 });
+    assert.deepEqual(stepTokensFromMask(new Float32Array(6), 2, 3), { tokens: 0, sequences: 0, causalPairs: 0 });
+    assert.equal(stepTokens([4, 0, 1]).sequences, 2);
   });
 
   test('markov does no matrix product', () => {
@@ -39,14 +49,15 @@ describe('step FLOP counter', () => {
     assert.equal(stepFlops(resolveModelConfig({ type: 'cnn', vocabSize: V, channels: 4, kernelSize: 2, layers: 3 }), s), 4080);
   });
 
-  test('rnn, lstm, gru: gates × (input + hidden) × hidden per layer, then the output layer', () => {
+  test('rnn, lstm, gru: gates × (input at every token + hidden after a row\'s first) × hidden per layer, then the output layer', () => {
     const cfg = (type: string) => resolveModelConfig({ type, vocabSize: V, embedDim: 3, hiddenDim: 4, layers: 2 });
-    // rnn: (3+4)·4 + (4+4)·4 + 4·10 = 100 per token → 2·100·5 = 1000 → 3000
-    assert.equal(stepFlops(cfg('rnn'), s), 3000);
-    // lstm: 4·28 + 4·32 + 40 = 280 → 2800 → 8400
-    assert.equal(stepFlops(cfg('lstm'), s), 8400);
-    // gru: 3·28 + 3·32 + 40 = 220 → 2200 → 6600
-    assert.equal(stepFlops(cfg('gru'), s), 6600);
+    // multiply-adds: layer 0 G·4·(3·5 + 4·(5 - 2)) = 108·G, layer 1 G·4·(4·5 + 4·3) = 128·G, head 4·10·5 = 200
+    // rnn (G = 1): 2·436 = 872 → 2616
+    assert.equal(stepFlops(cfg('rnn'), s), 2616);
+    // lstm (G = 4): 2·(944 + 200) = 2288 → 6864
+    assert.equal(stepFlops(cfg('lstm'), s), 6864);
+    // gru (G = 3): 2·(708 + 200) = 1816 → 5448
+    assert.equal(stepFlops(cfg('gru'), s), 5448);
   });
 
   test('transformer: projections and MLP per token, attention per causal pair, and the head', () => {
@@ -69,6 +80,41 @@ describe('step FLOP counter', () => {
       assert.equal(two, 2 * one, `${type}: two one-token rows do twice one's work`);
       assert.equal(stepFlops(c, stepTokens([])), 0, `${type}: no tokens, no work`);
       if (type !== 'markov') assert.ok(one > 0, `${type} counts its products`);
+    }
+  });
+
+  test('a training step\'s sgemm calls do exactly the counted work, less attention and convolutions', () => {
+    let counted = 0;
+    const counting: Kernels = {
+      ...referenceKernels, name: 'sgemm-counting',
+      sgemm: (tA, tB, M, N, K, A, B, C, acc) => { counted += 2 * M * N * K; referenceKernels.sgemm(tA, tB, M, N, K, A, B, C, acc); },
+      sgemmPackedB: (tA, M, N, K, A, Bp, C, acc) => { counted += 2 * M * N * K; referenceKernels.sgemmPackedB(tA, M, N, K, A, Bp, C, acc); },
+    };
+    registerBackend(counting);
+    const prev = useBackend(counting.name);
+    try {
+      const [B, T] = [2, 7];
+      const rng = new Rng(3);
+      const ids = new Tensor(Int32Array.from({ length: B * T }, () => 1 + rng.int(V - 1)), [B, T]);
+      const batch = shiftBatch({ ids, mask: new Tensor(new Float32Array(B * T).fill(1), [B, T]) });
+      const st = stepTokensFromMask(batch.mask.data, B, T - 1);
+      assert.deepEqual(st, { tokens: 12, sequences: 2, causalPairs: 42 });
+      const tiny: Record<ModelType, Record<string, unknown>> = {
+        markov: {}, lowrank: { embedDim: 4 }, mlp: { context: 2, embedDim: 3, hiddenDim: 5 }, cnn: { channels: 4, kernelSize: 2, layers: 2 },
+        rnn: { embedDim: 3, hiddenDim: 4, layers: 2 }, lstm: { embedDim: 3, hiddenDim: 4, layers: 2 }, gru: { embedDim: 3, hiddenDim: 4, layers: 2 },
+        transformer: { embedDim: 8, heads: 2, layers: 2, maxLen: 16 },
+      };
+      for (const type of modelTypes) {
+        const c = resolveModelConfig({ type, vocabSize: V, ...tiny[type] });
+        counted = 0;
+        runBatch(createModel(c, new Rng(4)).train(), batch, B, true);
+        let ownKernels = 0;
+        if (c.type === 'transformer') ownKernels = 3 * c.layers * 4 * c.embedDim * st.causalPairs;
+        if (c.type === 'cnn') ownKernels = 3 * 2 * st.tokens * c.layers * c.channels * c.kernelSize * c.channels;
+        assert.equal(counted, stepFlops(c, st) - ownKernels, `${type}: sgemm FLOPs of a step`);
+      }
+    } finally {
+      useBackend(prev);
     }
   });
 });

@@ -12,6 +12,8 @@
  *   A step is forward + backward = 3 × the forward products.
  * - Only real tokens count: a position whose target is padding is no useful work, even when a
  *   model computes it. N is the step's real target count.
+ * - A recurrent row's first step multiplies the zero initial state: no work, not counted (the
+ *   kernels skip it too).
  * - Causal attention counts the unmasked half once: a query at position t (0-based) meets t + 1
  *   keys, so a row of n real targets has n(n+1)/2 query-key pairs, each 2·C FLOPs for q·k (over
  *   all heads, H·D = C) and 2·C for the weighted sum of values.
@@ -28,8 +30,10 @@ import type { TransformerConfig } from './transformer.js';
 
 /** The real tokens of a step: per batch row, its count of real targets. */
 export interface StepTokens {
-  /** Real target tokens in the step (the sum of `rows`). */
+  /** Real target tokens in the step (the sum over rows). */
   tokens: number;
+  /** Rows with at least one real target (each starts a recurrence from the zero state). */
+  sequences: number;
   /** Causal query-key pairs: the sum over rows of n(n+1)/2, n that row's real targets. */
   causalPairs: number;
 }
@@ -37,12 +41,14 @@ export interface StepTokens {
 /** StepTokens from each row's real target count (a mask's row sums). */
 export function stepTokens(rowTokens: readonly number[]): StepTokens {
   let tokens = 0;
+  let sequences = 0;
   let causalPairs = 0;
   for (const n of rowTokens) {
     tokens += n;
+    if (n > 0) sequences++;
     causalPairs += (n * (n + 1)) / 2;
   }
-  return { tokens, causalPairs };
+  return { tokens, sequences, causalPairs };
 }
 
 /** StepTokens from a (B,T) mask of 0/1 (1: a real target). */
@@ -81,15 +87,16 @@ export function cnnStepFlops(c: CnnConfig, s: StepTokens): number {
 }
 
 /**
- * RNN / LSTM / GRU: per token and layer, G gates of (1,in + H)·(in + H,H) (input and recurrent
- * products; in = E for the first layer, H above it; G = 1, 4, 3); then the output layer (1,H)·(H,V).
+ * RNN / LSTM / GRU: per layer, G gates (G = 1, 4, 3) of the input product (1,in)·(in,H) at every
+ * token (in = E for the first layer, H above it) and of the recurrent product (1,H)·(H,H) at every
+ * token but a row's first; then the output layer (1,H)·(H,V) per token.
  */
 export function recurrentStepFlops(c: RecurrentConfig, s: StepTokens): number {
   const G = c.type === 'rnn' ? 1 : c.type === 'lstm' ? 4 : 3;
   const H = c.hiddenDim;
-  let perToken = H * c.vocabSize;
-  for (let l = 0; l < c.layers; l++) perToken += G * ((l === 0 ? c.embedDim : H) + H) * H;
-  return step(2 * s.tokens * perToken);
+  let macs = s.tokens * H * c.vocabSize;
+  for (let l = 0; l < c.layers; l++) macs += G * H * ((l === 0 ? c.embedDim : H) * s.tokens + H * (s.tokens - s.sequences));
+  return step(2 * macs);
 }
 
 /**
