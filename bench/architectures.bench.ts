@@ -84,7 +84,7 @@ async function runParent(): Promise<void> {
     `${os.cpus()[0]?.model ?? 'cpu'}; data ${data.dir}; batch ${batchSize}; ${steps} steps per model (first one a warm-up), ` +
     `${torchSteps} for PyTorch; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
   const haveTorch = torchAvailable();
-  if (!haveTorch) console.log('PyTorch not installed: slmkit alone');
+  if (!haveTorch) console.log(`PyTorch ${process.env.BENCH_TORCH === '0' ? 'left out (BENCH_TORCH=0)' : 'not installed'}: slmkit alone`);
 
   const batches = firstBatches(data.train, batchSize, steps);
   const stepBatches = batches.map(shiftBatch);

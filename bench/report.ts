@@ -170,7 +170,7 @@ export function trainStepTable(r: StepResults): string {
     lines.push(row([`\`${m.model}\``, `${m.batchSize} × ${m.T}`, num(m.tokensPerStep), `${stepCell(m.slmkit)}${first}`,
       torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, peakCell(m.slmkit), gb(m.slmkit.peakRssBytes), torchRss]));
   }
-  const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not installed';
+  const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not run';
   const torchSteps = r.torchSteps !== undefined && r.torchSteps < r.steps ? ` (PyTorch: the first ${r.torchSteps})` : '';
   lines.push('', `Measured ${day(r.date)} (\`node dist/bench/trainStep.bench.js\`): ${r.steps} steps per model${torchSteps}, ` +
     `the first a warm-up; tokens/s counts real targets over the timed steps; slmkit on the ${r.backend} backend; ${torch}` +
@@ -228,7 +228,7 @@ export function architecturesTable(r: ArchResults): string {
       m.model === 'transformer' && !m.torch ? '(not run)' : torch, ratio === null ? '–' : `${ratio.toFixed(1)}×`, peakCell(m.slmkit), cpu,
       `${ld(m.slmkit)}, ${ld(torchSide)}`, vs]));
   }
-  const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not installed';
+  const torch = r.torch ? `PyTorch ${r.torch.version ?? '?'}, ${r.torch.threads ?? '?'} threads` : 'PyTorch not run';
   const real = r.results[0] ? num(r.results[0].tokensPerStep) : '?';
   const load = r.loadAverage ? `; load average ${r.loadAverage.start[0]!.toFixed(1)} at the start, ${r.loadAverage.end[0]!.toFixed(1)} at the end` : '';
   lines.push('', `Measured ${day(r.date)} (\`node dist/bench/architectures.bench.js\`): batch ${r.batchSize} × ${r.results[0]?.T ?? '?'} ` +

@@ -82,7 +82,7 @@ async function runParent(): Promise<void> {
     `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; data ${data.dir}; ${steps} steps per model (first one a warm-up)` +
     `${torchSteps < steps ? `, ${torchSteps} for PyTorch` : ''}`);
   const haveTorch = torchAvailable();
-  if (!haveTorch) console.log('PyTorch not installed: slmkit alone');
+  if (!haveTorch) console.log(`PyTorch ${process.env.BENCH_TORCH === '0' ? 'left out (BENCH_TORCH=0)' : 'not installed'}: slmkit alone`);
 
   const tmp = mkdtempSync(join(os.tmpdir(), 'slmkit-trainstep-'));
   const rows: Row[] = [];

@@ -3,14 +3,18 @@
  * the probes return positive, finite figures on the kernels' threads (no timing is asserted: a
  * shared machine gives what it gives), a missing addon gives a clear "n/a" with the reason, and
  * the thread count can be lowered and restored at run time with kernels still giving the same
- * results. Native parts are skipped, with the reason, when the addon is not built.
+ * results; `slm info --peak` reports the same. Native parts are skipped, with the reason, when the
+ * addon is not built.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { describePeak, measurePeak, nativeThreads, setNativeThreads } from '../src/backend/native/peak.js';
 import { ConfigError } from '../src/tensor/errors.js';
 import { Rng } from '../src/tensor/rng.js';
+import { cliJson, cliRunner } from './helpers/cli.js';
 import { load, nat, skip } from './helpers/nativeTwin.js';
+
+const { slm } = cliRunner('peak');
 
 describe('machine peak probes', { skip }, () => {
   const start = nativeThreads();
@@ -62,6 +66,18 @@ describe('machine peak probes', { skip }, () => {
   });
 });
 
+describe('slm info --peak', { skip }, () => {
+  test('adds the measured peak to the JSON and a peak line to the table; plain info measures nothing', () => {
+    const info = cliJson<{ peak?: { available: boolean; fmaGflops: number; readGBs: number; triadGBs: number; threads: number } }>(slm('info', '--peak', '--json'));
+    assert.equal(info.peak?.available, true);
+    for (const k of ['fmaGflops', 'readGBs', 'triadGBs', 'threads'] as const) assert.ok(Number.isFinite(info.peak![k]) && info.peak![k] > 0, `${k} = ${info.peak![k]}`);
+    assert.equal('peak' in cliJson(slm('info', '--json')), false);
+    const table = slm('info', '--peak');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^peak {7}\d+ GFLOP\/s fp32 FMA, [\d.]+ GB\/s read, [\d.]+ GB\/s triad \(\d+ threads?, \w+\)$/m);
+  });
+});
+
 describe('machine peak without the addon', () => {
   test('measurePeak says n/a with the reason, and setNativeThreads refuses', () => {
     const saved = process.env.SLM_NATIVE_ADDON;
@@ -73,6 +89,11 @@ describe('machine peak without the addon', () => {
       assert.match(describePeak(p), /^peak n\/a \(native addon not available/);
       assert.equal(nativeThreads(), null);
       assert.throws(() => setNativeThreads(1), (e: unknown) => e instanceof ConfigError && /cannot set the kernels' threads/.test(e.message));
+      // The CLI says n/a too, and still exits 0: the rest of `slm info` holds.
+      const info = cliJson<{ backend: string; peak: { available: boolean; reason: string } }>(slm('info', '--peak', '--json'));
+      assert.equal(info.backend, 'reference');
+      assert.equal(info.peak.available, false);
+      assert.match(info.peak.reason, /not found/);
     } finally {
       if (saved === undefined) delete process.env.SLM_NATIVE_ADDON;
       else process.env.SLM_NATIVE_ADDON = saved;
