@@ -45,6 +45,7 @@ interface StepSide {
   peakRssBytes?: number;
   microRows?: number | null;
   usefulFlops?: number[];
+  usefulBytes?: number[];
   peak?: PeakSide;
   error?: string;
 }
@@ -71,27 +72,52 @@ export function bestPeak(...peaks: (PeakSide | undefined)[]): number | null {
   return m > 0 ? m : null;
 }
 
-/**
- * A step side's useful GFLOP/s over its timed steps (the warm-up left out) and that as a fraction
- * of the FMA peak its own process measured; nulls where the side did not record them.
- */
-export function peakShare(o: StepSide | null): { gflops: number | null; peakGflops: number | null; fraction: number | null } {
-  const peakGflops = o && !o.error ? bestPeak(o.peak) : null;
-  const f = o?.usefulFlops;
-  const s = o?.stepSeconds;
-  if (!o || o.error || !f || !s || f.length !== s.length || f.length === 0) return { gflops: null, peakGflops, fraction: null };
-  const from = s.length > 1 ? 1 : 0;
-  const flops = f.slice(from).reduce((a, x) => a + x, 0);
-  const secs = s.slice(from).reduce((a, x) => a + x, 0);
-  const gflops = secs > 0 ? flops / secs / 1e9 : null;
-  return { gflops, peakGflops, fraction: gflops !== null && peakGflops ? gflops / peakGflops : null };
+/** Per-step amounts over the timed steps (the warm-up left out) per second, or null. */
+function perSecond(amounts: number[] | undefined, seconds: number[] | undefined): number | null {
+  if (!amounts || !seconds || amounts.length !== seconds.length || amounts.length === 0) return null;
+  const from = seconds.length > 1 ? 1 : 0;
+  const total = amounts.slice(from).reduce((a, x) => a + x, 0);
+  const secs = seconds.slice(from).reduce((a, x) => a + x, 0);
+  return secs > 0 ? total / secs : null;
 }
 
-/** "181 GFLOP/s, 77% of 234", "– (no products)" for a step without matrix products, or "–". */
+/** A step side's achieved work against the peak its own process measured (nulls where not recorded). */
+export interface PeakShare {
+  /** Useful GFLOP/s over the timed steps, and as a fraction of the FMA peak. */
+  gflops: number | null;
+  peakGflops: number | null;
+  fraction: number | null;
+  /** For a bandwidth-bound model: its least memory traffic in GB/s, and as a fraction of the triad bandwidth. */
+  gbs: number | null;
+  triadGBs: number | null;
+  bandwidthFraction: number | null;
+}
+
+export function peakShare(o: StepSide | null): PeakShare {
+  const ok = o !== null && !o.error;
+  const peakGflops = ok ? bestPeak(o.peak) : null;
+  const flops = ok ? perSecond(o.usefulFlops, o.stepSeconds) : null;
+  const bytes = ok ? perSecond(o.usefulBytes, o.stepSeconds) : null;
+  const triad = ok && o.peak?.available && o.peak.triadGBs ? o.peak.triadGBs : null;
+  const gflops = flops === null ? null : flops / 1e9;
+  const gbs = bytes === null ? null : bytes / 1e9;
+  return {
+    gflops, peakGflops, fraction: gflops !== null && peakGflops ? gflops / peakGflops : null,
+    gbs, triadGBs: triad, bandwidthFraction: gbs !== null && triad ? gbs / triad : null,
+  };
+}
+
+/**
+ * "181 GFLOP/s, 77% of 234"; for a step without matrix products, its memory traffic against the
+ * triad bandwidth ("38 GB/s, 90% of triad 43") or "– (no products)"; else "–".
+ */
 function peakCell(o: StepSide | null): string {
   const p = peakShare(o);
-  if (p.gflops === null) return '–';
-  if (p.gflops === 0) return '– (no products)';
+  if (p.gflops === null && p.gbs === null) return '–';
+  if (!p.gflops) {
+    if (p.gbs === null) return '– (no products)';
+    return `${p.gbs.toFixed(0)} GB/s moved${p.bandwidthFraction === null ? '' : `, ${pct(p.bandwidthFraction)} of triad ${p.triadGBs!.toFixed(0)}`}`;
+  }
   return p.fraction === null ? `${p.gflops.toFixed(0)} GFLOP/s` : `${p.gflops.toFixed(0)} GFLOP/s, ${pct(p.fraction)} of ${p.peakGflops!.toFixed(0)}`;
 }
 
@@ -104,10 +130,13 @@ function peakCaption(sides: (StepSide | null)[]): string {
     const hi = Math.max(...xs).toFixed(d);
     return lo === hi ? lo : `${lo}–${hi}`;
   };
-  const bw = ps.filter((p) => p.readGBs !== undefined).map((p) => p.readGBs!);
+  const bw = ps.filter((p) => p.readGBs !== undefined && p.triadGBs !== undefined);
+  const bytes = sides.some((o) => o && !o.error && o.usefulBytes);
   return `; the machine's fp32 FMA peak, measured by each model's process before its steps on ${ps[0]!.threads ?? '?'} threads: ` +
-    `${range(ps.map((p) => p.fmaGflops ?? 0), 0)} GFLOP/s${bw.length ? ` (memory read ${range(bw, 1)} GB/s)` : ''}; ` +
-    'useful FLOPs: matrix products over real tokens, forward + backward (src/models/flops.ts)';
+    `${range(ps.map((p) => p.fmaGflops ?? 0), 0)} GFLOP/s${bw.length ? ` (memory: read ${range(bw.map((p) => p.readGBs!), 1)} GB/s, ` +
+    `triad ${range(bw.map((p) => p.triadGBs!), 1)} GB/s)` : ''}; useful FLOPs: matrix products over real tokens, forward + backward` +
+    `${bytes ? '; GB/s moved: the least memory traffic of a step without products (exact AdamW over the table, the loss\'s rows)' : ''} ` +
+    '(src/models/flops.ts)';
 }
 
 /** A results file, or null (with a note) when it is missing or not valid JSON. */

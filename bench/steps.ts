@@ -20,7 +20,7 @@ import { describePeak, measurePeak, type PeakResult } from '../src/backend/nativ
 import { paddedBatches, shiftBatch, type Batch } from '../src/data/batches.js';
 import { openData } from '../src/data/open.js';
 import type { TokenSplit } from '../src/data/store.js';
-import { stepFlops, stepTokensFromMask } from '../src/models/flops.js';
+import { stepBytes, stepFlops, stepTokensFromMask } from '../src/models/flops.js';
 import { createModel, resolveModelConfig, type ModelType } from '../src/models/registry.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { Rng } from '../src/tensor/rng.js';
@@ -48,6 +48,8 @@ export interface StepResult {
   loadAverage?: [number, number];
   /** Useful FLOPs of each step (models/flops.ts: matrix products over real tokens, forward + backward). */
   usefulFlops?: number[];
+  /** Least memory traffic of each step, bytes, for a bandwidth-bound model (models/flops.ts stepBytes). */
+  usefulBytes?: number[];
   /** The machine's peak, measured by the same process right before the steps. */
   peak?: PeakResult;
   [k: string]: unknown;
@@ -90,9 +92,12 @@ export async function timeSteps(dataDir: string, spec: ChildSpec, steps: number)
   const initSeconds = (performance.now() - t0) / 1000;
   process.stderr.write(`  slmkit ${type}: ${kernels().name} backend, initialised in ${initSeconds.toFixed(1)} s, ` +
     `micro-batches of ${microRows} rows\n`);
-  const peak = measurePeak({ seconds: 0.3 });
+  const peak = measurePeak(); // best rounds within 0.5 s each: on a shared machine, the least disturbed
   process.stderr.write(`  slmkit ${type}: ${describePeak(peak)}\n`);
-  const usefulFlops = batches.map((b) => stepFlops(cfg, stepTokensFromMask(b.mask.data, b.mask.shape[0]!, b.mask.shape[1]!)));
+  const stepShapes = batches.map((b) => stepTokensFromMask(b.mask.data, b.mask.shape[0]!, b.mask.shape[1]!));
+  const usefulFlops = stepShapes.map((st) => stepFlops(cfg, st));
+  const bytes = stepShapes.map((st) => stepBytes(cfg, st));
+  const usefulBytes = bytes.every((x): x is number => x !== null) ? bytes : undefined;
   const stepSeconds: number[] = [];
   const cpuSeconds: number[] = [];
   const losses: number[] = [];
@@ -118,7 +123,7 @@ export async function timeSteps(dataDir: string, spec: ChildSpec, steps: number)
     tokensPerSecond: tokens.slice(timed).reduce((a, x) => a + x, 0) / seconds,
     secondsPerStep: seconds / (stepSeconds.length - timed),
     firstStepSeconds: stepSeconds[0]!,
-    stepSeconds, cpuSeconds, losses, tokens, usefulFlops, peak,
+    stepSeconds, cpuSeconds, losses, tokens, usefulFlops, usefulBytes, peak,
     peakRssBytes: process.resourceUsage().maxRSS * 1024, // maxRSS is in kB
     parameters: model.numParameters(),
     microRows,

@@ -127,6 +127,7 @@ async function runParent(): Promise<void> {
   const header = ['model', 'batch', 'tokens/step', 'slmkit tok/s', 'PyTorch tok/s', 'ratio', 'GFLOP/s (of peak)', 'slmkit s/step', 'PyTorch s/step', 'slmkit peak RSS', 'PyTorch peak RSS'];
   const useful = (o: Outcome): string => {
     const p = peakShare(failed(o) ? null : o);
+    if (!p.gflops && p.gbs !== null) return `${p.gbs.toFixed(0)} GB/s${p.bandwidthFraction === null ? '' : ` (${(100 * p.bandwidthFraction).toFixed(0)}% triad)`}`;
     if (p.gflops === 0) return '- (no products)';
     return p.gflops === null ? '-' : `${p.gflops.toFixed(0)}${p.fraction === null ? '' : ` (${(100 * p.fraction).toFixed(0)}%)`}`;
   };

@@ -19,7 +19,7 @@ export { Transformer, Block, CausalSelfAttention, transformerFamily, type Transf
 export { MLP, mlpFamily, type MlpConfig } from './models/mlp.js';
 export { CausalCNN, cnnFamily, receptiveField, type CnnConfig } from './models/cnn.js';
 export { RecurrentLM, rnnFamily, lstmFamily, gruFamily, type RecurrentConfig } from './models/recurrent.js';
-export { stepFlops, stepTokens, stepTokensFromMask, type StepTokens } from './models/flops.js';
+export { stepBytes, stepFlops, stepTokens, stepTokensFromMask, type StepTokens } from './models/flops.js';
 export * from './tokenizer/index.js';
 export * from './tokenizer/train/index.js';
 export { sampleToken, type SamplingOptions } from './sample/sampling.js';

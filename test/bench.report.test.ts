@@ -97,14 +97,17 @@ describe('bench report', () => {
     assert.equal(p.gflops, 200); // (3e11 + 5e11) / 4 s, the warm-up left out
     assert.equal(p.peakGflops, 250);
     assert.equal(p.fraction, 0.8);
-    assert.deepEqual(peakShare({ ...side, peak: undefined }), { gflops: 200, peakGflops: null, fraction: null });
-    assert.deepEqual(peakShare({ ...side, usefulFlops: undefined }), { gflops: null, peakGflops: 250, fraction: null });
+    assert.deepEqual(peakShare({ ...side, peak: undefined }), { gflops: 200, peakGflops: null, fraction: null, gbs: null, triadGBs: null, bandwidthFraction: null });
+    assert.equal(peakShare({ ...side, usefulFlops: undefined }).gflops, null);
+    // A bandwidth-bound step: its bytes per second against the triad bandwidth of the same process.
+    const bytes = peakShare({ ...side, usefulFlops: [0, 0, 0], usefulBytes: [1e10, 3e10, 5e10], peak: { available: true, fmaGflops: 250, triadGBs: 25 } });
+    assert.deepEqual(bytes, { gflops: 0, peakGflops: 250, fraction: 0, gbs: 20, triadGBs: 25, bandwidthFraction: 0.8 });
     assert.equal(peakShare({ error: 'out of memory' }).gflops, null);
     assert.equal(peakShare(null).fraction, null);
   });
 
   test('the training-step table shows useful work as a fraction of the peak, and says so for a model without products', () => {
-    const peak = (g: number) => ({ available: true, fmaGflops: g, readGBs: 19.5, threads: 2 });
+    const peak = (g: number) => ({ available: true, fmaGflops: g, readGBs: 19.5, triadGBs: 22, threads: 2 });
     const md = trainStepTable({
       date: '2026-11-30T19:00:00.000Z', steps: 2, backend: 'native', torch: null,
       results: [
@@ -112,12 +115,16 @@ describe('bench report', () => {
           slmkit: { tokensPerSecond: 5000, secondsPerStep: 1, firstStepSeconds: 2, stepSeconds: [2, 1], usefulFlops: [2e11, 1.8e11], peakRssBytes: 1e9, peak: peak(240) } },
         { model: 'markov', batchSize: 16, T: 512, tokensPerStep: 5000, ratio: null, ratioAccumulated: null, torch: null, torchAccumulated: null,
           slmkit: { tokensPerSecond: 2500, secondsPerStep: 2, firstStepSeconds: 3, stepSeconds: [3, 2], usefulFlops: [0, 0], peakRssBytes: 14e9, peak: peak(230) } },
+        { model: 'markov', batchSize: 16, T: 512, tokensPerStep: 5000, ratio: null, ratioAccumulated: null, torch: null, torchAccumulated: null,
+          slmkit: { tokensPerSecond: 2500, secondsPerStep: 2, firstStepSeconds: 3, stepSeconds: [3, 2], usefulFlops: [0, 0], usefulBytes: [4e10, 3.3e10],
+            peakRssBytes: 14e9, peak: peak(230) } },
       ],
     });
     const lines = md.split('\n');
     assert.equal(lines[2], '| `lowrank` | 16 × 512 | 5,000 | 5,000 (1.00 s/step); first 2.0 s | – | – | 180 GFLOP/s, 75% of 240 | 1.00 GB | – |');
     assert.equal(lines[3], '| `markov` | 16 × 512 | 5,000 | 2,500 (2.00 s/step); first 3.0 s | – | – | – (no products) | 14.00 GB | – |');
-    assert.match(md, /fp32 FMA peak, measured by each model's process before its steps on 2 threads: 230–240 GFLOP\/s \(memory read 19\.5 GB\/s\); useful FLOPs: .*\.$/);
+    assert.equal(lines[4], '| `markov` | 16 × 512 | 5,000 | 2,500 (2.00 s/step); first 3.0 s | – | – | 17 GB/s moved, 75% of triad 22 | 14.00 GB | – |');
+    assert.match(md, /fp32 FMA peak, measured by each model's process before its steps on 2 threads: 230–240 GFLOP\/s \(memory: read 19\.5 GB\/s, triad 22\.0 GB\/s\); useful FLOPs: .*; GB\/s moved: .*\.$/);
   });
 
   test('the threads table gives each figure per thread count and the speedup, flagging a slowdown', () => {

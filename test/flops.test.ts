@@ -12,7 +12,7 @@ import { registerBackend, useBackend } from '../src/backend/index.js';
 import type { Kernels } from '../src/backend/kernels.js';
 import { referenceKernels } from '../src/backend/reference/index.js';
 import { shiftBatch } from '../src/data/batches.js';
-import { stepFlops, stepTokens, stepTokensFromMask } from '../src/models/flops.js';
+import { stepBytes, stepFlops, stepTokens, stepTokensFromMask } from '../src/models/flops.js';
 import { createModel, modelTypes, resolveModelConfig, type ModelType } from '../src/models/registry.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -30,8 +30,12 @@ describe('step FLOP counter', () => {
     assert.equal(stepTokens([4, 0, 1]).sequences, 2);
   });
 
-  test('markov does no matrix product', () => {
-    assert.equal(stepFlops(resolveModelConfig({ type: 'markov', vocabSize: V }), s), 0);
+  test('markov does no matrix product; its measure is the least memory traffic of exact AdamW and the loss', () => {
+    const c = resolveModelConfig({ type: 'markov', vocabSize: V });
+    assert.equal(stepFlops(c, s), 0);
+    // AdamW: p, m, v read and written at all 100 entries, 24·100 = 2400; the loss reads 5 rows of 10 floats: 200
+    assert.equal(stepBytes(c, s), 2600);
+    assert.equal(stepBytes(resolveModelConfig({ type: 'lowrank', vocabSize: V }), s), null);
   });
 
   test('lowrank: the (d,V) output layer per token', () => {

@@ -18,7 +18,8 @@
  *   keys, so a row of n real targets has n(n+1)/2 query-key pairs, each 2·C FLOPs for q·k (over
  *   all heads, H·D = C) and 2·C for the weighted sum of values.
  * The full-rank Markov chain does no matrix product (a table lookup, a softmax over V and AdamW on
- * V² entries): its useful FLOPs are 0 and its limit is memory bandwidth, not the FMA peak.
+ * V² entries): its useful FLOPs are 0 and its limit is memory bandwidth, not the FMA peak, so it
+ * gets a byte count instead (stepBytes): the least memory traffic its step can do.
  */
 import type { CnnConfig } from './cnn.js';
 import type { LowRankConfig } from './lowrank.js';
@@ -125,4 +126,24 @@ const counters: { [K in ModelType]: Counter<K> } = {
 /** Useful FLOPs of one training step (forward + backward) of model `c` on a batch with `s`'s real tokens. */
 export function stepFlops(c: ModelConfig, s: StepTokens): number {
   return (counters[c.type] as Counter<ModelType>)(c as never, s);
+}
+
+/**
+ * Markov chain: the least memory traffic of a step, in bytes. Exact AdamW reads and writes the
+ * table, its first and its second moment at every entry (6 × 4 bytes per entry of V², rows without
+ * a gradient included: weight decay and the moments' decay touch them all), and the loss reads each
+ * real target's row of V logits at least once (4·N·V). The gradient's few thousand distinct rows
+ * are left out (small beside these).
+ */
+export function markovStepBytes(c: MarkovConfig, s: StepTokens): number {
+  const V = c.vocabSize;
+  return 24 * V * V + 4 * s.tokens * V;
+}
+
+/**
+ * The least memory traffic of a step, bytes, for the families whose limit is memory bandwidth
+ * rather than the FMA peak (the Markov chain); null for the others (their FLOPs are the measure).
+ */
+export function stepBytes(c: ModelConfig, s: StepTokens): number | null {
+  return c.type === 'markov' ? markovStepBytes(c, s) : null;
 }
