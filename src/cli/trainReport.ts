@@ -61,7 +61,10 @@ export class TrainReporter {
         return;
       case 'step': {
         const text = `epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${Math.round(e.tokensPerSecond)} tok/s ETA ${formatDuration(e.etaSeconds)}`;
-        const line = `step ${e.step}/${e.totalSteps === Infinity ? '?' : e.totalSteps} epoch ${e.epoch} batch ${e.batch}/${e.batchesPerEpoch} loss ${e.loss.toFixed(4)} `
+        // When time or tokens end the run before its planned steps, the step total means nothing: show the budget's share.
+        const byStep = e.totalSteps !== Infinity && Math.abs(e.step / e.totalSteps - e.progress) < 1e-6;
+        const stepText = byStep ? `step ${e.step}/${e.totalSteps}` : `step ${e.step} (${(100 * e.progress).toFixed(0)}% of the budget)`;
+        const line = `${stepText} epoch ${e.epoch} batch ${e.batch}/${e.batchesPerEpoch} loss ${e.loss.toFixed(4)} `
           + `(avg ${e.avgLoss.toFixed(4)}) lr ${e.lr.toPrecision(3)} ${Math.round(e.tokensPerSecond)} tok/s ETA ${formatDuration(e.etaSeconds)}`;
         if (this.json) {
           if (e.log) process.stderr.write(`${line}\n`);
