@@ -34,7 +34,7 @@ import { resolveModelConfig, type ModelType } from '../src/models/registry.js';
 import { resolveTrainConfig } from '../src/train/config.js';
 import {
   failed, firstBatches, printResult, runTorch, spawnChild, timeSteps, torchAvailable, writeBatches,
-  type ChildSpec, type Outcome,
+  type ChildSpec, type Outcome, type StepRow,
 } from './steps.js';
 import { peakShare } from './report.js';
 
@@ -47,20 +47,10 @@ const allModels: ModelType[] = [...families, 'transformer'];
 const recurrent = new Set<ModelType>(['rnn', 'lstm', 'gru']);
 
 /** One row of the table, as architectures.json keeps it. */
-export interface ArchRow {
-  model: ModelType;
+export interface ArchRow extends StepRow {
   /** The resolved model config (type and vocabSize included). */
   config: Record<string, unknown>;
   lr: number;
-  batchSize: number;
-  T: number;
-  tokensPerStep: number;
-  slmkit: Outcome;
-  torch: Outcome | null;
-  torchAccumulated: Outcome | null;
-  /** slmkit / PyTorch tokens/s (the notebook's step; else the accumulated one). */
-  ratio: number | null;
-  ratioAccumulated: number | null;
 }
 
 async function runParent(): Promise<void> {

@@ -58,6 +58,21 @@ export type Outcome = StepResult | { error: string; peakRssBytes?: number; [k: s
 export const failed = (o: Outcome | null): o is { error: string; peakRssBytes?: number } => o !== null && 'error' in o;
 
 /** What a child runs: a model type with config overrides, and training overrides (batch size, lr). */
+/** One model's row in a step benchmark: slmkit's child and its PyTorch twin on the same batches. */
+export interface StepRow {
+  model: ModelType;
+  batchSize: number;
+  T: number;
+  tokensPerStep: number;
+  slmkit: Outcome;
+  torch: Outcome | null;
+  /** Gradient accumulation re-run when the notebook's step ran out of memory. */
+  torchAccumulated: Outcome | null;
+  /** slmkit / PyTorch tokens/s (the notebook's step; else the accumulated one). */
+  ratio: number | null;
+  ratioAccumulated: number | null;
+}
+
 export interface ChildSpec {
   model: { type: ModelType; [key: string]: unknown };
   train?: Record<string, unknown>;

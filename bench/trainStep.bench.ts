@@ -34,7 +34,7 @@ import { resolveTrainConfig } from '../src/train/config.js';
 import { formatBytes } from '../src/train/memory.js';
 import {
   failed, firstBatches, printResult, runTorch as runTorchScript, spawnChild, timeSteps, torchAvailable, writeBatches,
-  type Outcome, type StepResult,
+  type Outcome, type StepResult, type StepRow,
 } from './steps.js';
 import { peakShare } from './report.js';
 
@@ -48,18 +48,7 @@ const runSlmkit = (type: ModelType): Outcome => spawnChild(fileURLToPath(import.
 const runTorch = (type: ModelType, batchesFile: string, microRows = 0): Outcome =>
   runTorchScript(batchesFile, ['--model', type, ...(microRows > 0 ? ['--micro-rows', String(microRows)] : [])], timeoutMs);
 
-interface Row {
-  model: ModelType;
-  batchSize: number;
-  T: number;
-  tokensPerStep: number;
-  slmkit: Outcome;
-  torch: Outcome | null;
-  /** Gradient accumulation re-run when the notebook's step ran out of memory. */
-  torchAccumulated: Outcome | null;
-  ratio: number | null;
-  ratioAccumulated: number | null;
-}
+type Row = StepRow;
 
 const gb = (n: number | undefined): string => (n === undefined ? '-' : `${(n / 1e9).toFixed(2)} GB`);
 const num = (x: number): string => Math.round(x).toLocaleString('en');
