@@ -41,3 +41,16 @@ test('slm train --recipe starts from the recipe; flags override it; a bad recipe
   assert.equal(b.code, 1);
   assert.match(b.stderr, /unknown section 'training'[\s\S]*hint: use recipe, model, train, data/);
 });
+
+test('a tied transformer under AdamW without clipping gets a note naming the fix; with --grad-clip it does not', () => {
+  const tiny = makeTinyCorpus(20, 4);
+  const { work, slm } = cliRunner('tied');
+  const args = ['train', '--data', tiny.dir, '--model', 'transformer', '--variant', 'pre-ln', '--tie-weights', '--embed-dim', '8', '--heads', '2',
+    '--layers', '1', '--max-len', '32', '--batch-size', '4', '--max-steps', '1', '--no-eval'];
+  const bare = slm(...args, '--out', join(work, 'bare'));
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.match(bare.stdout, /note: tied weights under AdamW without gradient clipping stalled .*--grad-clip 1 --beta2 0\.95/);
+  const clipped = slm(...args, '--grad-clip', '1', '--out', join(work, 'clipped'));
+  assert.equal(clipped.code, 0, clipped.stderr);
+  assert.doesNotMatch(clipped.stdout, /note: tied weights/);
+});

@@ -144,6 +144,12 @@ async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
   const pad = paddingReport(data.train, { batchSize: config.batchSize, mode: config.batching, blockSize: config.blockSize });
   say(o.json, model.summary());
   say(o.json, `batches: ${config.batching}, ${(pad.paddingShare * 100).toFixed(1)}% of computed positions are padding`);
+  // Measured on PubMed (README, Training recipes): a tied head under AdamW at lr 3e-3 without clipping stalled at a unigram's loss.
+  const tied = 'tieWeights' in modelConfig && modelConfig.tieWeights === true;
+  if (!o.resume && tied && config.optimizer === 'adamw' && config.gradClip === null) {
+    say(o.json, 'note: tied weights under AdamW without gradient clipping stalled at a unigram\'s loss in slmkit\'s measurements; '
+      + 'GPT-2\'s recipes clip: --grad-clip 1 --beta2 0.95 (or --recipe gpt-small --tie-weights)');
+  }
 
   const ac = new AbortController();
   let presses = 0;
