@@ -190,7 +190,7 @@ function makeHandle(path: string): FolderLock {
   };
 }
 
-// A process that ends normally (an error, process.exit, the second Ctrl-C) gives its locks back.
+// A process that ends normally (an error, an explicit exit, the second Ctrl-C) gives its locks back.
 process.on('exit', () => {
   for (const [path, h] of held) {
     try {
