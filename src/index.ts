@@ -45,7 +45,7 @@ export { numDocuments, documentIds, firstDocuments, longestDocument, type TokenS
 export { paddedBatches, packedBatches, shiftBatch, countBatches, type Batch, type StepBatch, type BatchOptions } from './data/batches.js';
 export {
   trainLoop, plannedSteps, yieldToEventLoop, type LoopState, type LoopOptions, type LoopResult, type LoopHooks, type BatchSource, type StepReport, type SkipReport,
-  type StopReason,
+  type StopReason, type TimeSpent,
 } from './train/loop.js';
 export { resolveTrainConfig, trainKeys, trainDefaults, type TrainConfig } from './train/config.js';
 export { lrAt } from './train/schedule.js';

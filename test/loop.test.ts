@@ -21,6 +21,7 @@ import { CheckpointError, ConfigError } from '../src/tensor/errors.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
+import { formatTimeSpent } from '../src/cli/trainReport.js';
 import { trainLoop } from '../src/train/loop.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { lrAt } from '../src/train/schedule.js';
@@ -74,13 +75,52 @@ describe('the training loop', () => {
     const r = await trainLoop({
       model, optimizer: createOptimizer(model, c), config: c, microRows: 16, batchesPerEpoch: 8,
       batches: { epoch: (e) => paddedBatches(d.train, { batchSize: 16, epoch: e }) },
-      now: () => (clock += 1000), // a second per step
-      hooks: { step: (s) => { lrs.push(s.lr); } },
+      now: () => clock,
+      hooks: { afterBackward: () => { clock += 1000; }, step: (s) => { lrs.push(s.lr); } }, // a second per step
     });
     assert.equal(r.stop, 'time');
     assert.ok(r.state.seconds >= 12 && r.state.step < 20, `${r.state.step} steps in ${r.state.seconds} s`);
     assert.ok(lrs[0]! > 0.045 && lrs.at(-1)! < 0.007, `lr ${lrs[0]} → ${lrs.at(-1)} (floor 0.005)`);
     assert.ok(r.state.epoch >= 1, 'more than an epoch: the budget, not the data, ended it');
+  });
+
+  test('the loop says where its time went: steps, waiting for data, evaluation, checkpoints, and the rest', async () => {
+    const d = await tinyData();
+    const model = createModel(lowrank(), new Rng(1));
+    const c: TrainConfig = resolveTrainConfig('lowrank', { lr: 0.01, epochs: 1, batchSize: 4, evalEvery: 2, saveEvery: 2 });
+    let clock = 0; // milliseconds; each phase moves it by its own amount
+    const tick = (s: number) => { clock += s * 1000; };
+    const source = {
+      async* epoch(e: number) {
+        let n = 0;
+        for (const b of paddedBatches(d.train, { batchSize: 4, epoch: e })) {
+          if (n++ === 4) return;
+          tick(2); // the batch took 2 s to arrive
+          yield b;
+        }
+      },
+    };
+    const seen: string[] = [];
+    const run = (state?: Parameters<typeof trainLoop>[0]['state']) => trainLoop({
+      model, optimizer: createOptimizer(model, c), config: c, microRows: 4, batchesPerEpoch: 4, batches: source, state,
+      now: () => clock,
+      hooks: {
+        afterBackward: () => tick(5), // inside the step
+        step: () => tick(1), // logging: outside every named phase
+        evaluate: async (why) => { seen.push(`eval ${why}`); tick(7); return true; },
+        checkpoint: (why) => { seen.push(`save ${why}`); tick(3); },
+      },
+    });
+    const r = await run();
+    // 4 steps: 4 × 2 s data, 4 × 5 s steps, 4 × 1 s logging; evaluations at steps 2 and 4 (the epoch's
+    // end is step 4, already evaluated); checkpoints at 2, 4, the epoch's end and the run's end.
+    assert.deepEqual(seen, ['eval every', 'save every', 'eval every', 'save every', 'save epoch', 'save end']);
+    assert.deepEqual(r.state.time, { total: 58, steps: 20, data: 8, evaluation: 14, checkpoints: 12 });
+    assert.equal(formatTimeSpent(r.state.time!),
+      'time: 58s in all, 20s in steps (34.5%); outside them 38s (65.5%): held-out evaluation 14s, checkpoints 12s, waiting for data 8.0s, other 4.0s');
+    // A resumed run adds to the time it was saved with.
+    const again = await run({ ...r.state, step: 0, epoch: 0, batchInEpoch: 0, tokens: 0, seconds: 0, time: { ...r.state.time! } });
+    assert.deepEqual(again.state.time, { total: 116, steps: 40, data: 16, evaluation: 28, checkpoints: 24 });
   });
 
   test('the optimizer comes from the config: SGD with momentum trains and resumes', async () => {

@@ -24,7 +24,7 @@ import { train, type TrainResult } from '../train/trainer.js';
 import { NGRAM_FILE } from '../ngram/files.js';
 import { formatDuration, parseNumOpt, printJson, Progress, say } from './common.js';
 import { addModelOptions, addTrainOptions, type FlagTarget } from './flags.js';
-import { reportPlan, TrainReporter } from './trainReport.js';
+import { formatTimeSpent, reportPlan, TrainReporter } from './trainReport.js';
 import { trainNgramRun } from './trainNgram.js';
 import { tryWriteRunPlot } from './plot.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
@@ -177,6 +177,7 @@ async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
       say(false, `${stopText(r.stop)}: ${r.steps} steps, ${r.tokens.toLocaleString('en-US')} tokens in ${formatDuration(r.seconds)} `
         + `(${Math.round(r.tokensPerSecond)} tokens/s, peak memory ${formatBytes(r.peakRssBytes)}); train loss ${r.trainLoss.toFixed(4)}`
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
+      say(false, formatTimeSpent(r.time));
       if (r.skippedSteps > 0) say(false, `${r.skippedSteps} steps were skipped for a non-finite loss or gradient (--skip-nonfinite ${config.skipNonfinite})`);
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }

@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../tensor/errors.js';
 import { formatBytes } from '../train/memory.js';
+import type { TimeSpent } from '../train/loop.js';
 import type { TrainEvent, TrainPlan } from '../train/trainer.js';
 import { formatDuration, type Progress, say } from './common.js';
 
@@ -27,6 +28,19 @@ export function reportPlan(plan: TrainPlan, available: number, json: boolean | u
     say(json, `note: each checkpoint writes ${formatBytes(ck.weights + ck.optimizer)} (weights ${formatBytes(ck.weights)}`
       + (ck.optimizer > 0 ? `, optimizer state ${formatBytes(ck.optimizer)}; --no-save-optimizer saves the weights alone, but the run then cannot be resumed)` : ')'));
   }
+}
+
+/**
+ * Where a run's time went, in one line: the whole (every session, final evaluation and checkpoint
+ * included), the steps' share, and each thing outside the steps.
+ */
+export function formatTimeSpent(t: TimeSpent): string {
+  const secs = (x: number) => (x < 10 ? `${x.toFixed(1)}s` : formatDuration(x));
+  const other = Math.max(0, t.total - t.steps - t.data - t.evaluation - t.checkpoints);
+  const outside = t.total - t.steps;
+  const pct = (x: number) => (t.total > 0 ? `${((100 * x) / t.total).toFixed(1)}%` : '–');
+  return `time: ${secs(t.total)} in all, ${secs(t.steps)} in steps (${pct(t.steps)}); outside them ${secs(Math.max(0, outside))} (${pct(Math.max(0, outside))}): `
+    + `held-out evaluation ${secs(t.evaluation)}, checkpoints ${secs(t.checkpoints)}, waiting for data ${secs(t.data)}, other ${secs(other)}`;
 }
 
 export class TrainReporter {

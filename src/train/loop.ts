@@ -32,6 +32,22 @@ export interface LoopState {
   seconds: number;
   /** Batches skipped for a non-finite loss or gradient (skipNonfinite); absent means none. */
   skipped?: number;
+  /** Where the run's wall-clock time went, over every session (absent in runs saved before it was kept). */
+  time?: TimeSpent;
+}
+
+/** Seconds of a run's wall-clock time by what it was spent on. */
+export interface TimeSpent {
+  /** All of it, from each session's start to its end (final evaluation and checkpoint included). */
+  total: number;
+  /** Forward, backward, clipping and the optimizer's update. */
+  steps: number;
+  /** Waiting for the next batch. */
+  data: number;
+  /** Held-out evaluations. */
+  evaluation: number;
+  /** Writing checkpoints (and best weights kept by the evaluation hook count there, not here). */
+  checkpoints: number;
 }
 
 /** A source of batches: one epoch at a time, from a given batch on (resuming mid-epoch). */
@@ -142,6 +158,12 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const totalSteps = plannedSteps(c, o.batchesPerEpoch);
   const t0 = now() - st.seconds * 1000;
   const start = { step: st.step, tokens: st.tokens, seconds: st.seconds };
+  const sessionStart = now();
+  const spent: TimeSpent = st.time ??= { total: 0, steps: 0, data: 0, evaluation: 0, checkpoints: 0 };
+  const totalBefore = spent.total;
+  const since = (t: number) => (now() - t) / 1000;
+  // Kept current before each checkpoint, so that a run killed later resumes with its time so far.
+  const syncTotal = () => { spent.total = totalBefore + since(sessionStart); };
   const recent: number[] = [];
   let evaluatedAt = -1;
   let stop: StopReason | null = null;
@@ -160,21 +182,33 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   };
   const evaluate = async (why: EvalReason): Promise<boolean> => {
     if (!hooks.evaluate) return true;
+    const t = now();
     const ok = await hooks.evaluate(why);
+    spent.evaluation += since(t);
     if (ok) evaluatedAt = st.step;
     return ok;
+  };
+  const checkpoint = async (why: CheckpointReason) => {
+    if (!hooks.checkpoint) return;
+    syncTotal();
+    const t = now();
+    await hooks.checkpoint(why);
+    spent.checkpoints += since(t);
   };
 
   model.train();
   outer: while (st.epoch < c.epochs) {
     stop = limitReached();
     if (stop) break;
+    let waitFrom = now();
     for await (const b of o.batches.epoch(st.epoch, st.batchInEpoch)) {
+      spent.data += since(waitFrom);
       stop = limitReached();
       if (stop) break outer;
       const time = c.maxSeconds === null ? 0 : st.seconds / c.maxSeconds;
       const tok = c.maxTokens === null ? 0 : st.tokens / c.maxTokens;
       opt.lr = lrAt(c, st.step, totalSteps, Math.max(time, tok));
+      const stepFrom = now();
       opt.zeroGrad();
       const r = runBatch(model, shiftBatch(b), o.microRows, true);
       hooks.afterBackward?.(st.step + 1);
@@ -194,11 +228,14 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         st.skipped = skipped + 1;
         st.batchInEpoch++;
         await hooks.skipped?.({ step: st.step + 1, epoch: st.epoch + 1, batch: st.batchInEpoch, why: `${bad[0]} ${bad[1]}`, skipped: st.skipped, allowed });
+        spent.steps += since(stepFrom);
         await yieldToEventLoop();
+        waitFrom = now();
         continue;
       }
       opt.step();
       hooks.afterStep?.();
+      spent.steps += since(stepFrom);
       st.step++;
       st.batchInEpoch++;
       st.tokens += r.tokens;
@@ -220,8 +257,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         stop = 'interrupt';
         break outer;
       }
-      if (c.saveEvery !== null && st.step % c.saveEvery === 0) await hooks.checkpoint?.('every');
+      if (c.saveEvery !== null && st.step % c.saveEvery === 0) await checkpoint('every');
       await yieldToEventLoop();
+      waitFrom = now();
     }
     // The source ran dry: an epoch ended (unless a limit stopped it exactly at its last batch).
     st.epoch++;
@@ -230,12 +268,14 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       stop = 'interrupt';
       break;
     }
-    await hooks.checkpoint?.('epoch');
+    await checkpoint('epoch');
   }
   stop ??= limitReached() ?? 'epochs';
   // A run cut short still reports a held-out loss for the weights it ends with.
   if (stop !== 'interrupt' && evaluatedAt !== st.step && st.step > start.step && !(await evaluate('end'))) stop = 'interrupt';
-  await hooks.checkpoint?.(stop === 'interrupt' ? 'interrupt' : 'end');
+  // The last checkpoint holds the time up to itself; the result counts it too.
+  await checkpoint(stop === 'interrupt' ? 'interrupt' : 'end');
+  syncTotal();
   return {
     state: st, stop,
     trainLoss: recent.length ? recent.reduce((a, x) => a + x, 0) / recent.length : Number.NaN,

@@ -52,6 +52,11 @@ export function checkTrainerState(raw: unknown, model: LanguageModel, path: stri
   if (typeof raw.done !== 'boolean') throw bad(`"done" is ${JSON.stringify(raw.done)}`);
   if (version >= 2 && typeof raw.resumable !== 'boolean') throw bad(`"resumable" is ${JSON.stringify(raw.resumable)}`);
   if (raw.peakRssBytes !== undefined && !(typeof raw.peakRssBytes === 'number' && raw.peakRssBytes >= 0)) throw bad(`"peakRssBytes" is ${JSON.stringify(raw.peakRssBytes)}`);
+  if (raw.time !== undefined) {
+    const t = raw.time;
+    const seconds = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    if (!isObj(t) || !['total', 'steps', 'data', 'evaluation', 'checkpoints'].every((k) => seconds(t[k]))) throw bad(`"time" is ${JSON.stringify(t)}`);
+  }
   // A generator's state: numbers, with null where JSON wrote NaN (no spare normal draw held).
   const stateList = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => x === null || Number.isFinite(x));
   const names = model.namedRngs();

@@ -26,7 +26,7 @@ import { CheckpointError, ConfigError, TrainingError } from '../tensor/errors.js
 import type { TrainConfig } from './config.js';
 import { documentLimit, documentsLongerThan, evaluate, paddedLength, type EvalResult } from './evaluate.js';
 import { memoryKeeper } from './gc.js';
-import { trainLoop, type CheckpointReason, type EvalReason, plannedSteps, type SkipReport, type StepReport } from './loop.js';
+import { trainLoop, type CheckpointReason, type EvalReason, plannedSteps, type SkipReport, type StepReport, type TimeSpent } from './loop.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import { createOptimizer } from './optimizer.js';
 import { resumeState, type TrainerState } from './runState.js';
@@ -99,6 +99,8 @@ export interface TrainResult {
   interrupted: boolean;
   /** What ended the run: all epochs, maxSteps, maxTokens, the time budget, or an interrupt. */
   stop: 'epochs' | 'steps' | 'tokens' | 'time' | 'interrupt';
+  /** Where the wall-clock time of every session went (steps, data, evaluation, checkpoints), seconds. */
+  time: TimeSpent;
 }
 
 /** This process's peak resident set size so far, bytes. */
@@ -291,6 +293,6 @@ async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult>
     trainLoss: result.trainLoss, testLoss: done?.loss ?? st.lastTestLoss, testBatchMeanLoss: done?.batchMeanLoss ?? null,
     bestTestLoss: st.bestTestLoss, bestStep: st.bestStep, steps: st.step, tokens: st.tokens, seconds: st.seconds,
     tokensPerSecond: result.tokensPerSecond, peakRssBytes: st.peakRssBytes ?? peakRss(), skippedSteps: st.skipped ?? 0,
-    interrupted: result.stop === 'interrupt', stop: result.stop,
+    interrupted: result.stop === 'interrupt', stop: result.stop, time: { ...st.time! },
   };
 }
