@@ -12,7 +12,7 @@ import type { TokenSplit } from '../data/split.js';
 import { evaluateNgram } from '../ngram/evaluate.js';
 import { evaluate, paddedLength } from '../train/evaluate.js';
 import { chooseMicroRows } from '../train/memory.js';
-import { printJson, Progress, say, scoringOptions } from './common.js';
+import { parseIntOpt, printJson, Progress, say, scoringOptions } from './common.js';
 import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 
 interface Opts extends CorpusFlags {
@@ -21,6 +21,7 @@ interface Opts extends CorpusFlags {
   split: 'test' | 'train';
   batchSize: number;
   memoryBudget: number;
+  stride?: number;
   json?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('token-weighted masked cross-entropy of a trained run on a split: loss, perplexity, bits per token, per byte and per character')
     .requiredOption('--model <dir>', 'a run folder written by slm train')))
+    .option('--stride <n>', 'a transformer scores documents longer than its context in windows that move on by n tokens (default: half the context)', parseIntOpt('--stride', 1))
     .option('--json', 'print {loss, perplexity, bitsPerToken, bitsPerByte, bitsPerChar, tokens, ...} as JSON')
     .action(async (o: Opts) => {
       const run = openRun(o.model);
@@ -42,7 +44,7 @@ export function registerEval(program: Command): void {
       const p = new Progress(process.stderr, 50);
       let started = false;
       const r = await evaluate(run.model, split, {
-        batchSize: o.batchSize, microRows,
+        batchSize: o.batchSize, microRows, stride: o.stride,
         onProgress: (done, total) => {
           if (!started) { p.start(total, 'eval'); started = true; }
           p.update(done, '', `eval batch ${done}/${total}`);
@@ -51,12 +53,17 @@ export function registerEval(program: Command): void {
       p.stop();
       const out = {
         loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
-        tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model,
+        tokens: r.tokens, batchMeanLoss: r.batchMeanLoss, split: o.split, model: o.model, windowed: r.windowed,
       };
       if (o.json) printJson(out);
       else {
         say(false, `${o.split} loss ${r.loss.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerToken.toFixed(3)} bits/token over ${r.tokens.toLocaleString('en-US')} tokens`);
         say(false, describeBits(r.bitsPerByte, r.bitsPerChar, 'the model\'s context cuts some documents short'));
+        if (r.windowed > 0) {
+          const ctx = run.model.maxSequence!;
+          say(false, `${r.windowed.toLocaleString('en-US')} documents are longer than the model's ${ctx} positions: scored in sliding windows `
+            + `moving ${o.stride ?? Math.max(1, Math.floor(ctx / 2))} tokens at a time, every token once (--stride)`);
+        }
         say(false, `(mean of ${r.batches} per-batch losses, the notebook's figure: ${r.batchMeanLoss.toFixed(4)})`);
       }
     });

@@ -3,9 +3,10 @@
  * off) and without a graph. Reported two ways: token-weighted (total loss / total real tokens —
  * the figure to compare models by) and the notebook's mean of per-batch means.
  */
-import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch } from '../data/batches.js';
+import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch, type StepBatch } from '../data/batches.js';
 import { longestDocument, type TokenSplit } from '../data/split.js';
 import { bitsPerText, splitTextSize } from '../data/textBits.js';
+import { countWindowBatches, documentsNeedingWindows, windowBatches } from '../data/windows.js';
 import type { LanguageModel } from '../models/model.js';
 import { yieldToEventLoop } from './loop.js';
 import { runBatch } from './step.js';
@@ -16,7 +17,14 @@ export interface EvalOptions {
   microRows?: number;
   mode?: 'padded' | 'packed';
   blockSize?: number;
+  /** Padded mode: cut documents to this many tokens instead of scoring long ones in sliding windows. */
   maxLen?: number;
+  /**
+   * Padded mode, a model with a fixed context (maxSequence) and documents longer than it: each such
+   * document is scored in overlapping windows that move on by this many tokens (default half the
+   * context), every target once (data/windows.ts).
+   */
+  stride?: number;
   /** Called after each batch with (done, total). */
   onProgress?: (done: number, total: number) => void;
   /** Stops early (between batches) when aborted; the result then covers the batches done. */
@@ -40,6 +48,8 @@ export interface EvalResult {
   /** The notebook's figure: mean over batches of each batch's masked mean. */
   batchMeanLoss: number;
   batches: number;
+  /** Documents longer than the model's context, scored in sliding windows (0: none needed). */
+  windowed: number;
 }
 
 /**
@@ -63,6 +73,10 @@ export function documentsLongerThan(split: TokenSplit, limit: number | undefined
   return n;
 }
 
+function* mapBatches<A, B>(source: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const a of source) yield f(a);
+}
+
 export function* evalBatches(split: TokenSplit, o: EvalOptions): Generator<Batch> {
   if (o.mode === 'packed') yield* packedBatches(split, { batchSize: o.batchSize, blockSize: o.blockSize ?? 512 });
   else yield* paddedBatches(split, { batchSize: o.batchSize, maxLen: o.maxLen });
@@ -75,11 +89,17 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
   let tokens = 0;
   let batchSum = 0;
   let batches = 0;
-  const total = countBatches(split, { ...o, mode: o.mode ?? 'padded' });
+  // A model with a fixed context scores documents longer than it in sliding windows, unless told to cut them.
+  const window = o.mode !== 'packed' && o.maxLen === undefined ? model.maxSequence : undefined;
+  const windowed = window === undefined ? 0 : documentsNeedingWindows(split, window);
+  const source: Iterable<StepBatch> = windowed > 0
+    ? windowBatches(split, { batchSize: o.batchSize, window: window!, stride: o.stride })
+    : mapBatches(evalBatches(split, { ...o, maxLen: o.maxLen ?? documentLimit(model) }), shiftBatch);
+  const total = windowed > 0 ? countWindowBatches(split, { batchSize: o.batchSize, window: window!, stride: o.stride })
+    : countBatches(split, { ...o, mode: o.mode ?? 'padded' });
   try {
-    for (const b of evalBatches(split, { ...o, maxLen: o.maxLen ?? documentLimit(model) })) {
+    for (const sb of source) {
       if (o.signal?.aborted) break;
-      const sb = shiftBatch(b);
       const r = runBatch(model, sb, o.microRows ?? o.batchSize, false);
       sum += r.loss * r.tokens;
       tokens += r.tokens;
@@ -94,7 +114,7 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
     model.train(wasTraining);
   }
   const loss = tokens === 0 ? Number.NaN : sum / tokens;
-  const limit = o.mode === 'packed' ? undefined : o.maxLen ?? documentLimit(model);
+  const limit = o.mode === 'packed' || windowed > 0 ? undefined : o.maxLen ?? documentLimit(model);
   const whole = documentsLongerThan(split, limit) === 0;
   return {
     loss,
@@ -104,5 +124,6 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
     tokens,
     batchMeanLoss: batches === 0 ? Number.NaN : batchSum / batches,
     batches,
+    windowed,
   };
 }
