@@ -20,8 +20,12 @@ test('every shipped recipe resolves, is described and says what it measured', ()
     assert.equal(r.file.recipe?.name, r.name);
     assert.ok((r.file.recipe?.description ?? '').length > 20, `${r.name} has a description`);
     assert.ok(/\d/.test(r.file.recipe?.measured ?? ''), `${r.name} names a measured figure`);
-    const m = resolveModelConfig({ ...r.file.model, vocabSize: 100 });
-    resolveTrainConfig(m.type as ModelType, r.file.train ?? {});
+    // A recipe without a model type (one-epoch) is a training recipe for every neural family.
+    const types: ModelType[] = r.file.model?.type === undefined ? ['lowrank', 'mlp', 'cnn', 'rnn', 'lstm', 'gru', 'transformer'] : [r.file.model.type as ModelType];
+    for (const type of types) {
+      const m = resolveModelConfig({ ...r.file.model, type, vocabSize: 100 });
+      resolveTrainConfig(m.type as ModelType, r.file.train ?? {});
+    }
   }
   assert.throws(() => findRecipe('no-such-recipe'), (e: Error) => e instanceof ConfigError && /notebook-lowrank/.test((e as ConfigError).hint ?? ''));
 });
@@ -53,4 +57,23 @@ test('a tied transformer under AdamW without clipping gets a note naming the fix
   const clipped = slm(...args, '--grad-clip', '1', '--out', join(work, 'clipped'));
   assert.equal(clipped.code, 0, clipped.stderr);
   assert.doesNotMatch(clipped.stdout, /note: tied weights/);
+});
+
+test('the one-epoch recipe trains any neural family at its own learning rate; without --model it says so', () => {
+  const tiny = makeTinyCorpus(40, 8);
+  const { work, slm } = cliRunner('one-epoch');
+  for (const [type, lr, clip] of [['gru', 0.002, 1], ['mlp', 0.001, null]] as const) {
+    const run = join(work, type);
+    const r = slm('train', '--recipe', 'one-epoch', '--model', type, '--data', tiny.dir, '--hidden-dim', '6', '--embed-dim', '4', '--block-size', '16', '--no-eval', '--out', run);
+    assert.equal(r.code, 0, r.stderr);
+    const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { model: { type: string; hiddenDim: number }; train: Record<string, unknown> };
+    assert.deepEqual([cfg.model.type, cfg.model.hiddenDim], [type, 6]);
+    assert.deepEqual([cfg.train.lr, cfg.train.gradClip ?? null, cfg.train.epochs, cfg.train.batching, cfg.train.schedule, cfg.train.batchSize], [lr, clip, 1, 'packed', 'cosine', 16]);
+    assert.match(r.stdout, /done \(epochs done\)|done\b/);
+  }
+  const none = slm('train', '--recipe', 'one-epoch', '--data', tiny.dir, '--out', join(work, 'none'));
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /slm train needs --model/);
+  const listed = slm('recipes');
+  assert.match(listed.stdout, /slm train --recipe one-epoch --model TYPE --data DIR/);
 });

@@ -17,7 +17,7 @@ export function registerRecipes(program: Command): void {
       for (const r of all) {
         process.stdout.write(`${r.name}\n  ${r.file.recipe?.description ?? ''}\n`);
         if (r.file.recipe?.measured) process.stdout.write(`  measured: ${r.file.recipe.measured}\n`);
-        process.stdout.write(`  slm train --recipe ${r.name} --data DIR --out RUN_DIR\n`);
+        process.stdout.write(`  slm train --recipe ${r.name}${r.file.model?.type === undefined ? ' --model TYPE' : ''} --data DIR --out RUN_DIR\n`);
       }
     });
 }

@@ -9,11 +9,12 @@
  * (ops/sequence.ts): a row's steps stop at its last real token, so real positions come out exactly
  * as without padding and padding costs nothing; its hidden state unpacks to zeros.
  *
- * Defaults (the families' keys): embeddings of 256 (the notebook's width), 512 hidden units in 1
- * layer: per token the output layer (512 × V) costs about ten times the recurrence (about
- * 4·(256 + 512)·512 multiply-adds for the LSTM), so width goes where it is cheap to add and depth,
- * which lengthens the sequential sweep, stays at 1 (`--layers 2` stacks a second, with dropout
- * between). Dropout 0.1 (the notebook's) on the embeddings and on the output. Training defaults
+ * Defaults (the families' keys): embeddings of 128 and 128 hidden units in 1 layer, the width every
+ * family defaults to: per token the output layer (128 × V) costs about thirty times the recurrence
+ * (4·(128 + 128)·128 multiply-adds for the LSTM), so the hidden width sets the time, and at 128 one
+ * epoch of PubMed (8.1M tokens) trains in about 20 minutes on 2 cores (README, the model ladder);
+ * 256 doubles it, 512 quadruples it. Depth, which lengthens the sequential sweep, stays at 1
+ * (`--layers 2` stacks a second, with dropout between). Dropout 0.1 (the notebook's) on the embeddings and on the output. Training defaults
  * (the descriptors' `training`): AdamW at 2e-3 for the LSTM and GRU (the rate char-rnn-style recipes
  * use for gated cells) and 1e-3 for the less stable tanh RNN, with the global gradient norm clipped
  * at 1, which recurrences need against exploding gradients; not tuned on PubMed.
@@ -34,9 +35,9 @@ import type { Decoder, FusedHead, LanguageModel } from './model.js';
 export interface RecurrentConfig {
   type: 'rnn' | 'lstm' | 'gru';
   vocabSize: number;
-  /** Embedding width E (default 256). */
+  /** Embedding width E (default 128). */
   embedDim: number;
-  /** Hidden state width H (default 512). */
+  /** Hidden state width H (default 128). */
   hiddenDim: number;
   /** Stacked recurrent layers (default 1). */
   layers: number;
@@ -137,8 +138,8 @@ function recurrentFamily<T extends RecurrentConfig['type']>(type: T, title: stri
     type,
     title,
     keys: {
-      embedDim: { kind: 'int', min: 1, default: 256, doc: "embedding width E (the notebook's 256)" },
-      hiddenDim: { kind: 'int', min: 1, default: 512, doc: 'hidden state width H (512)' },
+      embedDim: { kind: 'int', min: 1, default: 128, doc: 'embedding width E (128)' },
+      hiddenDim: { kind: 'int', min: 1, default: 128, doc: 'hidden state width H (128; the H × V output layer sets the cost per token)' },
       layers: { kind: 'int', min: 1, default: 1, doc: 'stacked recurrent layers (1; a second adds depth, dropout between, and a longer sweep)' },
       dropout: { kind: 'number', min: 0, below: 1, default: 0.1, doc: "dropout on the embeddings, between layers and on the output (the notebook's 0.1)" },
     },
