@@ -13,6 +13,7 @@
         "native/bindings_seq.cc",
         "native/threadpool.cc",
         "native/peak.cc",
+        "native/hugealloc.cc",
         "native/matmul.cc",
         "native/elementwise.cc",
         "native/embedding.cc",

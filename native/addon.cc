@@ -1,6 +1,6 @@
 // The N-API surface: one JS function per kernel, named exactly like its TypeScript twin in
 // src/backend/kernels.ts (wrappers in bindings_linalg.cc, bindings_nn.cc and bindings_seq.cc),
-// plus info(), the thread-count setter and the peak probes (peak.cc). Each wrapper checks argument types and that every array is long enough for the
+// plus info(), the thread-count setter, the peak probes (peak.cc) and the large-buffer allocator (hugealloc.cc). Each wrapper checks argument types and that every array is long enough for the
 // dimensions it is given (a short array here would be memory corruption, not a wrong answer), then
 // calls the kernel on the typed arrays' data in place (subarray views included: N-API hands back
 // the data pointer already offset by byteOffset).
@@ -18,6 +18,7 @@ namespace slm {
 void registerLinalgBindings(Napi::Env env, Napi::Object exports);
 void registerNnBindings(Napi::Env env, Napi::Object exports);
 void registerSeqBindings(Napi::Env env, Napi::Object exports);
+void registerAllocBindings(Napi::Env env, Napi::Object exports);
 }  // namespace slm
 
 namespace {
@@ -84,6 +85,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   slm::registerLinalgBindings(env, exports);
   slm::registerNnBindings(env, exports);
   slm::registerSeqBindings(env, exports);
+  slm::registerAllocBindings(env, exports);
   exports.Set("info", Napi::Function::New(env, info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
   exports.Set("fmaPeak", Napi::Function::New(env, fmaPeak, "fmaPeak"));

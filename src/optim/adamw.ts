@@ -7,6 +7,7 @@ import { adamwStepRows } from '../backend/reference/adamw.js';
 import { ConfigError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type ParamGroup } from './optimizer.js';
+import { allocF32 } from '../tensor/alloc.js';
 
 export interface AdamWOptions {
   lr?: number;
@@ -43,8 +44,8 @@ export class AdamW extends Optimizer {
       if (g.kind === 'none') return;
       const st = this.state[i]!;
       const wd = this.groupOf[i]!.weightDecay ?? this.weightDecay;
-      const m = (st.expAvg ??= new Float32Array(p.size));
-      const v = (st.expAvgSq ??= new Float32Array(p.size));
+      const m = (st.expAvg ??= allocF32(p.size));
+      const v = (st.expAvgSq ??= allocF32(p.size));
       switch (g.kind) {
         case 'rows':
           (k.adamwStepRows ?? adamwStepRows)(p.f32(), m, v, g.rows, g.values, g.width, this.lr, this.beta1, this.beta2, this.eps, wd, bc1, bc2);

@@ -7,6 +7,7 @@
 import { formatShape, GradError, ShapeError } from './errors.js';
 import { releaseBuffer, takeBuffer } from './pool.js';
 import { densifyRowGrad, type GradNode, type Tensor } from './tensor.js';
+import { allocF32 } from './alloc.js';
 
 let gradEnabled = true;
 let liveNodes = 0;
@@ -67,7 +68,7 @@ export function accumulateGrad(t: Tensor, write: (g: Float32Array, accumulate: b
     return;
   }
   if (!t.gradData || t.gradData.length !== t.size) {
-    t.gradData = t.isLeaf ? new Float32Array(t.size) : takeBuffer(t.size);
+    t.gradData = t.isLeaf ? allocF32(t.size) : takeBuffer(t.size);
   }
   t.gradLive = true;
   write(t.gradData, false);

@@ -7,6 +7,7 @@ import { DTypeError, formatShape, GradError, ShapeError } from './errors.js';
 import type { Rng } from './rng.js';
 import { defaultRng } from './rng.js';
 import { runBackward } from './autograd.js';
+import { allocF32 } from './alloc.js';
 
 export type DType = 'float32' | 'int32';
 export type Shape = readonly number[];
@@ -48,7 +49,7 @@ export function densifyRowGrad(t: Tensor): void {
   if (!rg) return;
   t.rowGrad = null;
   const C = t.shape[t.ndim - 1]!;
-  if (!t.gradData || t.gradData.length !== t.size) t.gradData = new Float32Array(t.size);
+  if (!t.gradData || t.gradData.length !== t.size) t.gradData = allocF32(t.size);
   if (!t.gradLive) t.gradData.fill(0);
   t.gradLive = true;
   rg.rows.forEach((r, i) => {
@@ -243,7 +244,7 @@ export class Tensor {
   }
 
   static zeros(shape: Shape, requiresGrad = false): Tensor {
-    return new Tensor(new Float32Array(shapeSize(shape)), shape, requiresGrad);
+    return new Tensor(allocF32(shapeSize(shape)), shape, requiresGrad);
   }
 
   static ones(shape: Shape, requiresGrad = false): Tensor {
@@ -251,18 +252,18 @@ export class Tensor {
   }
 
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
-    return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape, requiresGrad);
+    return new Tensor(allocF32(shapeSize(shape)).fill(value), shape, requiresGrad);
   }
 
   /** N(0, 1) samples from `rng` (the default generator when omitted), like torch.randn. */
   static randn(shape: Shape, rng: Rng = defaultRng(), requiresGrad = false): Tensor {
-    const data = new Float32Array(shapeSize(shape));
+    const data = allocF32(shapeSize(shape));
     return new Tensor(initSkipped ? data : rng.fillNormal(data), shape, requiresGrad);
   }
 
   /** U(low, high) samples, like torch.rand scaled. */
   static rand(shape: Shape, rng: Rng = defaultRng(), low = 0, high = 1, requiresGrad = false): Tensor {
-    const data = new Float32Array(shapeSize(shape));
+    const data = allocF32(shapeSize(shape));
     return new Tensor(initSkipped ? data : rng.fillUniform(data, low, high), shape, requiresGrad);
   }
 }

@@ -39,6 +39,8 @@ export interface NativeMachine {
   fmaPeak(seconds: number): FmaProbe;
   /** Streaming read and triad GB/s over a `bytes` buffer, best round within `seconds`. */
   memoryBandwidth(bytes: number, seconds: number): BandwidthProbe;
+  /** A zeroed buffer of `bytes` in its own mapping advised for huge pages (null: a build without it, or not Linux/macOS). */
+  allocLarge: ((bytes: number) => ArrayBuffer) | null;
 }
 
 /** A loaded addon: its kernels and build info, or why it could not be loaded. */
@@ -49,6 +51,7 @@ type AddonInfo = Omit<NativeInfo, 'path' | 'fallbacks'>;
 type Addon = Partial<Pick<Kernels, KernelName>> & {
   info?: () => AddonInfo; setSgemmScratchLimit?: (floats: number) => number;
   setThreads?: NativeMachine['setThreads']; fmaPeak?: NativeMachine['fmaPeak']; memoryBandwidth?: NativeMachine['memoryBandwidth'];
+  allocLarge?: (bytes: number) => ArrayBuffer;
 };
 
 /** The repository (or installed package) root: src/backend/native/ sits three levels down, under dist/ or not. */
@@ -89,7 +92,7 @@ export function loadNativeAddon(path?: string): NativeLoad {
   const { setThreads, fmaPeak, memoryBandwidth, info } = addon;
   const machine: NativeMachine | null = setThreads && fmaPeak && memoryBandwidth && info
     ? {
-      setThreads, fmaPeak, memoryBandwidth,
+      setThreads, fmaPeak, memoryBandwidth, allocLarge: addon.allocLarge ?? null,
       threads: () => {
         const i = info();
         return { threads: i.threads, maxThreads: i.maxThreads ?? i.threads };

@@ -3,9 +3,11 @@
  * points want (`slmkit` under the `node` export condition, `slmkit/node`, the `slm` command).
  * SLM_BACKEND=reference keeps the pure-TypeScript kernels; SLM_BACKEND=native without a usable
  * addon is an error at first use. When the addon cannot be loaded, a one-line warning is printed
- * the first time kernels are used, not at import, so importing prints nothing.
+ * the first time kernels are used, not at import, so importing prints nothing. With the addon,
+ * large tensor buffers come from huge-page mappings (tensor/alloc.ts; SLM_HUGE_PAGES=0 turns it off).
  */
 import { registerBackend, setBackendNotice, setNativeInfo, useBackend } from '../index.js';
+import { setLargeAllocator } from '../../tensor/alloc.js';
 import { ConfigError } from '../../tensor/errors.js';
 import { loadNativeAddon } from './addon.js';
 
@@ -19,6 +21,8 @@ function autoload(): void {
     setNativeInfo(res.info);
     registerBackend(res.kernels);
     if (wanted !== 'reference') useBackend('native');
+    const alloc = res.machine?.allocLarge;
+    if (alloc && process.env.SLM_HUGE_PAGES !== '0') setLargeAllocator((n) => new Float32Array(alloc(n * 4)));
     return;
   }
   if (wanted === 'native') {
