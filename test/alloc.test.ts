@@ -13,6 +13,7 @@ import * as F from '../src/ops/index.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { allocF32, LARGE_BYTES, setLargeAllocator } from '../src/tensor/alloc.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { cliRunner } from './helpers/cli.js';
 import { load, skip } from './helpers/nativeTwin.js';
 
 test('buffers from LARGE_BYTES up come from the large allocator: weights, gradients and AdamW moments', () => {
@@ -68,4 +69,7 @@ test('SLM_HUGE_PAGES=0 keeps the plain allocator', { skip }, () => {
   };
   assert.equal(probe({ SLM_HUGE_PAGES: '' }), 'large');
   assert.equal(probe({ SLM_HUGE_PAGES: '0' }), 'plain');
+  // slm info says which.
+  const { slm } = cliRunner('alloc');
+  assert.match(slm('info').stdout, /buffers +from 8 MiB: own mappings advised for huge pages/);
 });

@@ -9,6 +9,7 @@ import { availableBackends, kernels, nativeInfo } from '../backend/index.js';
 import type { BackendInfo } from '../backend/index.js';
 import { describePeak, measurePeak, type PeakResult } from '../backend/native/peak.js';
 import { packageVersion } from './version.js';
+import { hasLargeAllocator, LARGE_BYTES } from '../tensor/alloc.js';
 
 export interface Info {
   version: string;
@@ -20,6 +21,8 @@ export interface Info {
   totalMemoryGiB: number;
   /** The native addon's build, or null when it is not loaded. */
   native: BackendInfo | null;
+  /** Where tensors' large buffers come from. */
+  largeBuffers: string;
   /** With --peak: the measured FMA peak and bandwidth, or why there is none. */
   peak?: PeakResult;
 }
@@ -34,6 +37,9 @@ export function collectInfo(): Info {
     cpus: os.availableParallelism(),
     totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     native: nativeInfo(),
+    largeBuffers: hasLargeAllocator()
+      ? `from ${LARGE_BYTES >> 20} MiB: own mappings advised for huge pages (SLM_HUGE_PAGES=0 turns it off)`
+      : 'plain typed arrays' + (process.env.SLM_HUGE_PAGES === '0' ? ' (SLM_HUGE_PAGES=0)' : ''),
   };
 }
 
@@ -64,6 +70,7 @@ export function registerInfo(program: Command): void {
           ['compiler', n.compiler], ['flags', n.flags], ['sgemm', n.sgemm], ['addon', n.path]);
         if (n.fallbacks.length > 0) rows.push(['fallbacks', n.fallbacks.join(', ')]);
       } else rows.push(['native', 'not loaded (see the warning above, or SLM_BACKEND)']);
+      rows.push(['buffers', info.largeBuffers]);
       if (info.peak) rows.push(['peak', describePeak(info.peak).replace(/^peak /, '')]);
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(10)} ${v}\n`);
     });

@@ -24,3 +24,8 @@ export function setLargeAllocator(f: ((floats: number) => Float32Array) | null):
 export function allocF32(n: number): Float32Array {
   return large !== null && n * 4 >= LARGE_BYTES ? large(n) : new Float32Array(n);
 }
+
+/** Whether large buffers come from an installed allocator (the addon's huge-page mappings). */
+export function hasLargeAllocator(): boolean {
+  return large !== null;
+}
