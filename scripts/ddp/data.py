@@ -97,17 +97,18 @@ class TokenFolder:
             raise DataError('%s has %d tokens but the token files say vocab_size %d: the tokenizer does not match the token files'
                             % (self.tokenizer, size, self.vocab_size))
 
-    def val_documents(self, limit):
-        """The val stream split after each eot_id, each document cut to its first `limit` tokens."""
+    def val_documents(self, limit=None):
+        """The val stream split after each eot_id, each document cut to its first `limit` tokens (None: whole)."""
         docs = []
+        cut = (lambda start, end: end) if limit is None else (lambda start, end: min(end, start + limit))
         for a in self.val:
             ends = np.flatnonzero(np.asarray(a) == self.eot_id)
             start = 0
             for e in ends:
-                docs.append(np.asarray(a[start:min(e + 1, start + limit)], dtype=np.int64))
+                docs.append(np.asarray(a[start:cut(start, e + 1)], dtype=np.int64))
                 start = e + 1
             if start < len(a):
-                docs.append(np.asarray(a[start:start + limit], dtype=np.int64))
+                docs.append(np.asarray(a[start:cut(start, len(a))], dtype=np.int64))
         return docs
 
 

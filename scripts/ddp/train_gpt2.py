@@ -142,27 +142,40 @@ train_seconds = time.time() - t0
 
 
 @torch.no_grad()
+def windows(n, L, stride):
+    """slm eval's sliding windows (src/data/windows.ts) over a document of n tokens: rows (start, inputs,
+    skip) that score each target 1 … n−1 once; a document longer than L + 1 tokens is read in windows of
+    L inputs moving `stride` tokens on, each scoring only the targets no earlier window did."""
+    rows, scored, s = [], 0, 0
+    while scored < n - 1:
+        inputs = min(L, n - 1 - s)
+        rows.append((s, inputs, scored - s))
+        scored = s + inputs
+        s = min(s + stride, n - 1 - L)
+    return rows
+
+
 def evaluate():
-    """slm eval's figure: per val document (from its start, ≤ T+1 tokens), sum of target losses over their count.
-    Documents are shared out among the ranks; the sums are all-reduced."""
+    """slm eval's figure: every target of every val document (longer ones in sliding windows of the
+    context, moving half of it), sum of target losses over their count. Documents are shared out
+    among the ranks; the sums are all-reduced."""
     model.eval()
-    docs = data.val_documents(T + 1)
+    docs = data.val_documents()
     if args.eval_docs:
         docs = docs[:args.eval_docs]
     total = torch.zeros(2, dtype=torch.float64, device=device)
-    mine = docs[rank::world]
-    for i in range(0, len(mine), 16):
-        batch = mine[i:i + 16]
-        L = max(len(d) for d in batch)
-        ids = torch.zeros(len(batch), L, dtype=torch.long)
-        mask = torch.zeros(len(batch), L, dtype=torch.bool)
-        for r, d in enumerate(batch):
-            ids[r, :len(d)] = torch.from_numpy(d)
-            mask[r, :len(d)] = True
-        ids, mask = ids.to(device), mask.to(device)
+    rows = [(d, s, k, skip) for d in docs[rank::world] for (s, k, skip) in windows(len(d), T, max(1, T // 2))]
+    for i in range(0, len(rows), 16):
+        batch = rows[i:i + 16]
+        L = max(k for _, _, k, _ in batch)
+        ids = torch.zeros(len(batch), L + 1, dtype=torch.long)
+        keep = torch.zeros(len(batch), L, dtype=torch.bool)
+        for r, (d, s, k, skip) in enumerate(batch):
+            ids[r, :k + 1] = torch.from_numpy(d[s:s + k + 1])
+            keep[r, skip:k] = True
+        ids, keep = ids.to(device), keep.to(device).reshape(-1)
         logits = model(ids[:, :-1])  # right padding: real positions never attend to it (causal)
         nll = F.cross_entropy(logits.reshape(-1, cfg['vocab_size']), ids[:, 1:].reshape(-1), reduction='none')
-        keep = mask[:, 1:].reshape(-1)
         total += torch.stack([nll[keep].double().sum(), keep.sum().double()])
     dist.all_reduce(total)
     return (total[0] / total[1]).item(), int(total[1].item()), len(docs)
