@@ -103,7 +103,8 @@ export class TrainReporter {
       case 'eval': {
         if (!this.evalShown) return;
         const r = e.result;
-        this.line(`after step ${e.step} (${e.epoch} epochs done): test loss ${r.loss.toFixed(4)} per token (${r.tokens.toLocaleString('en-US')} tokens), `
+        const when = e.why === 'every' ? `during epoch ${e.epoch + 1}` : `${e.epoch} epoch${e.epoch === 1 ? '' : 's'} done`;
+        this.line(`after step ${e.step} (${when}): test loss ${r.loss.toFixed(4)} per token (${r.tokens.toLocaleString('en-US')} tokens), `
           + `${r.batchMeanLoss.toFixed(4)} as the mean of ${r.batches} batch losses (the notebook's figure); perplexity ${r.perplexity.toFixed(1)}${e.best ? ' (best so far)' : ''}`);
         return;
       }
