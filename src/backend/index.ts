@@ -8,6 +8,7 @@
  */
 import { ConfigError } from '../tensor/errors.js';
 import type { Kernels } from './kernels.js';
+import { profileKernels, type KernelProfile } from './profile.js';
 import { referenceKernels } from './reference/index.js';
 
 /** How the native addon was built, for `slm info` (filled in by the Node loader). */
@@ -65,6 +66,17 @@ export function useBackend(name: string): string {
   const prev = active.name;
   active = k;
   return prev;
+}
+
+/**
+ * Wraps the active backend's kernels to time every call (backend/profile.ts) until the returned
+ * stop() puts the plain ones back; report() reads the times.
+ */
+export function profileActiveKernels(): KernelProfile & { stop(): void } {
+  const plain = active;
+  const p = profileKernels(plain);
+  active = p.kernels;
+  return { ...p, stop: () => { if (active === p.kernels) active = plain; } };
 }
 
 /** How the native addon was built (threads, vector width, flags), or null when it is not loaded. */

@@ -29,6 +29,8 @@ import { trainNgramRun } from './trainNgram.js';
 import { tryWriteRunPlot } from './plot.js';
 import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
+import { profileActiveKernels } from '../backend/index.js';
+import { formatKernelProfile } from '../backend/profile.js';
 
 interface Opts extends CorpusFlags {
   data?: string;
@@ -162,6 +164,8 @@ async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
   process.on('SIGINT', onSigint);
   const progress = new Progress(process.stderr, config.logEvery);
   const reporter = new TrainReporter(progress, o.json);
+  // SLM_PROFILE=1: time every kernel call and print where the run's time went, kernel by kernel.
+  const profile = process.env.SLM_PROFILE === '1' ? profileActiveKernels() : null;
   try {
     const r = await train({
       model, modelConfig, config, train: data.train, test: data.test, outDir, resume: !!o.resume, signal: ac.signal,
@@ -178,6 +182,7 @@ async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
         + `(${Math.round(r.tokensPerSecond)} tokens/s, peak memory ${formatBytes(r.peakRssBytes)}); train loss ${r.trainLoss.toFixed(4)}`
         + (r.testLoss !== null ? `, test loss ${r.testLoss.toFixed(4)}` : ''));
       say(false, formatTimeSpent(r.time));
+      if (profile) say(false, ['kernel time over the run (SLM_PROFILE=1):', ...formatKernelProfile(profile.report(), r.time.total)].join('\n'));
       if (r.skippedSteps > 0) say(false, `${r.skippedSteps} steps were skipped for a non-finite loss or gradient (--skip-nonfinite ${config.skipNonfinite})`);
       say(false, `run saved in ${outDir}${r.interrupted ? ` (continue with slm train --resume ${outDir})` : ''}`);
     }
@@ -185,6 +190,7 @@ async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
     say(o.json, plot.path ? `loss curve: ${plot.path}` : `note: ${plot.note}`);
     if (r.interrupted) process.exitCode = 130;
   } finally {
+    profile?.stop();
     progress.stop();
     process.off('SIGINT', onSigint);
   }
