@@ -39,6 +39,7 @@ export interface TrainConfig {
   eval: boolean;
   keepBest: boolean;
   memoryBudget: number;
+  headBiasInit: 'model' | 'unigram';
 }
 
 export const trainKeys: KeySpecs<TrainConfig> = {
@@ -81,6 +82,10 @@ export const trainKeys: KeySpecs<TrainConfig> = {
   eval: { kind: 'bool', default: true, doc: 'evaluate on held-out documents during and after training' },
   keepBest: { kind: 'bool', default: true, doc: 'keep the weights with the best held-out loss in RUN_DIR/best/ beside the last' },
   memoryBudget: { kind: 'number', greaterThan: 0, default: 1 << 30, unit: 'bytes', doc: 'activation memory per micro-batch, bytes (512m, 2g on the CLI)' },
+  headBiasInit: {
+    kind: 'choice', choices: ['model', 'unigram'], default: 'model',
+    doc: "the output layer's bias at the start: the model's own initialisation (PyTorch's), or the training split's log unigram frequencies, so that the first steps need not learn how often each token occurs",
+  },
 };
 
 export const trainDefaults: TrainConfig = defaultsOf(trainKeys as Record<string, AnyKeySpec>) as unknown as TrainConfig;

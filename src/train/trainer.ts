@@ -30,6 +30,7 @@ import { trainLoop, type CheckpointReason, type EvalReason, plannedSteps, type S
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import { createOptimizer } from './optimizer.js';
 import { resumeState, type TrainerState } from './runState.js';
+import { headBiasOf, setUnigramBias } from './headBias.js';
 
 export { TrainingError };
 
@@ -168,6 +169,8 @@ async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult>
     bestTestLoss: null, bestStep: null, done: false, resumable: c.saveOptimizer, files: {},
   };
   const bestDir = outDir ? join(outDir, 'best') : undefined;
+  // Checked before anything is written; set once the folder is ready (a resumed run has its own).
+  const headBias = !run.resume && c.headBiasInit === 'unigram' ? headBiasOf(model, run.modelConfig.type) : null;
   if (outDir) {
     if (run.resume) {
       const recovered = recoverCheckpoint(outDir);
@@ -196,6 +199,7 @@ async function trainLocked(run: TrainRun, plan: TrainPlan): Promise<TrainResult>
       }
     }
   }
+  if (headBias) setUnigramBias(headBias, run.train);
   emit({ kind: 'start', resumedAt: st.step, ...plan });
 
   let lastSave = performance.now();
