@@ -31,6 +31,7 @@ import { tokenizerFromJson } from '../tokenizer/hfTokenizer.js';
 import { checkDataFitsRun, corpusOptions, openDataForCli, type CorpusFlags } from './data.js';
 import { profileActiveKernels } from '../backend/index.js';
 import { formatKernelProfile } from '../backend/profile.js';
+import { headBiasOf } from '../train/headBias.js';
 
 interface Opts extends CorpusFlags {
   data?: string;
@@ -137,6 +138,8 @@ async function runTrainLocked(o: Opts, outDir: string): Promise<void> {
   const modelConfig = resolveModelConfig(modelRaw);
   checkVocab(data.tokenizer, modelConfig, 'the config');
   const config = resolveTrainConfig(modelRaw.type as ModelType, trainRaw);
+  // A model without an output bias is refused before its weights (3.4 GB for markov) are drawn: asked of a stand-in with 8 tokens.
+  if (!o.resume && config.headBiasInit === 'unigram') headBiasOf(createModel(resolveModelConfig({ ...modelConfig, vocabSize: 8 }), new Rng(0)), modelConfig.type);
   // Resuming loads every weight from the checkpoint, so drawing the initial ones is wasted time.
   const build = () => createModel(modelConfig, new Rng(config.seed));
   const nParams = countParameters(modelConfig);
