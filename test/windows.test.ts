@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TokenSplit } from '../src/data/split.js';
-import { countWindowBatches, documentsNeedingWindows, windowBatches } from '../src/data/windows.js';
+import { countWindowBatches, windowBatches } from '../src/data/windows.js';
 import { createModel, resolveModelConfig } from '../src/models/registry.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { ConfigError } from '../src/tensor/errors.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { evaluate } from '../src/train/evaluate.js';
+import { documentsLongerThan, evaluate } from '../src/train/evaluate.js';
 import { cliJson, cliRunner } from './helpers/cli.js';
 import { makeTinyCorpus } from './helpers/tinyCorpus.js';
 
@@ -60,7 +60,7 @@ test('sliding windows score every target of every document once, with at least w
     const expected = lengths.filter((n) => n >= 2).map((n) => Array.from({ length: n - 1 }, (_, i) => i + 1));
     assert.deepEqual(scored, expected, `window ${window}, stride ${stride}, lengths ${lengths.join(',')}`);
     assert.equal(batches, countWindowBatches(s, { batchSize, window, stride }));
-    assert.equal(documentsNeedingWindows(s, window), lengths.filter((n) => n - 1 > window).length);
+    assert.equal(documentsLongerThan(s, window + 1), lengths.filter((n) => n - 1 > window).length);
   }
   assert.throws(() => [...windowBatches(split([[1, 2, 3]], 8), { batchSize: 1, window: 4, stride: 5 })], ConfigError);
   assert.throws(() => [...windowBatches(split([[1, 2, 3]], 8), { batchSize: 1, window: 4, stride: 0 })], ConfigError);

@@ -43,13 +43,6 @@ function* rows(split: TokenSplit, o: WindowOptions): Generator<Row> {
   }
 }
 
-/** Documents of `split` that need more than one window. */
-export function documentsNeedingWindows(split: TokenSplit, window: number): number {
-  let n = 0;
-  for (let d = 0; d < numDocuments(split); d++) if (split.offsets[d + 1]! - split.offsets[d]! - 1 > window) n++;
-  return n;
-}
-
 /** Batches `windowBatches` will yield. */
 export function countWindowBatches(split: TokenSplit, o: WindowOptions): number {
   let n = 0;

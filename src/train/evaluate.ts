@@ -6,7 +6,7 @@
 import { countBatches, packedBatches, paddedBatches, shiftBatch, type Batch, type StepBatch } from '../data/batches.js';
 import { longestDocument, type TokenSplit } from '../data/split.js';
 import { bitsPerText, splitTextSize } from '../data/textBits.js';
-import { countWindowBatches, documentsNeedingWindows, windowBatches } from '../data/windows.js';
+import { countWindowBatches, windowBatches } from '../data/windows.js';
 import type { LanguageModel } from '../models/model.js';
 import { yieldToEventLoop } from './loop.js';
 import { runBatch } from './step.js';
@@ -91,7 +91,7 @@ export async function evaluate(model: LanguageModel, split: TokenSplit, o: EvalO
   let batches = 0;
   // A model with a fixed context scores documents longer than it in sliding windows, unless told to cut them.
   const window = o.mode !== 'packed' && o.maxLen === undefined ? model.maxSequence : undefined;
-  const windowed = window === undefined ? 0 : documentsNeedingWindows(split, window);
+  const windowed = window === undefined ? 0 : documentsLongerThan(split, window + 1); // a row holds window inputs and one more target
   const source: Iterable<StepBatch> = windowed > 0
     ? windowBatches(split, { batchSize: o.batchSize, window: window!, stride: o.stride })
     : mapBatches(evalBatches(split, { ...o, maxLen: o.maxLen ?? documentLimit(model) }), shiftBatch);
