@@ -21,6 +21,12 @@ export type FusedHead =
     positionwise: boolean;
     /** ids (B,T), mask (B,T) → hidden (B,T,C) before the output layer. */
     hidden(ids: Tensor, mask: Tensor | null): Tensor;
+    /**
+     * Optional: the hidden states (1,N,C) of the N real (mask 1) positions alone, equal to
+     * hidden()'s at those positions, with `rows` the flat b·T + t position of each; null when it
+     * saves nothing for this batch. Training and evaluation use it to skip padding entirely.
+     */
+    realHidden?(ids: Tensor, mask: Tensor | null): { hidden: Tensor; rows: Int32Array } | null;
     /** (V,C) output weight. */
     weight: Tensor;
     /** (V) output bias, or null. */

@@ -48,6 +48,11 @@ export function initScheme(c: Pick<TransformerConfig, 'init' | 'variant'>): Init
   return c.init !== 'auto' ? c.init : c.variant === 'pre-ln' ? 'gpt2' : 'pytorch';
 }
 
+/** Sequences laid end to end in one (1,N,C) row: sequence s on rows [offsets[s], offsets[s+1]). */
+export class Segments {
+  constructor(readonly offsets: Int32Array) {}
+}
+
 export class CausalSelfAttention extends Module {
   readonly typeName: string = 'CausalSelfAttention';
   readonly query: Linear;
@@ -68,13 +73,18 @@ export class CausalSelfAttention extends Module {
     this.proj = this.child('proj', new Linear(embedDim, embedDim, { rng }));
   }
 
-  /** x (B,T,C), mask (B,T) or null → (B,T,C); with kv (B = 1), x follows the cached positions. */
-  forward(x: Tensor, mask: Tensor | null, kv?: LayerKV): Tensor {
+  /**
+   * x (B,T,C), mask (B,T) or null → (B,T,C); with kv (B = 1), x follows the cached positions; with
+   * segments, x (1,N,C) holds sequences end to end (see F.causalAttentionSegments).
+   */
+  forward(x: Tensor, mask: Tensor | Segments | null, kv?: LayerKV): Tensor {
     const q = this.query.forward(x);
     const k = this.key.forward(x);
     const v = this.value.forward(x);
     this.probe?.(q, k);
-    const y = kv ? kv.attend(q, k, v) : F.causalAttention(q, k, v, this.heads, mask);
+    const y = kv ? kv.attend(q, k, v)
+      : mask instanceof Segments ? F.causalAttentionSegments(q, k, v, this.heads, mask.offsets)
+        : F.causalAttention(q, k, v, this.heads, mask);
     return this.proj.forward(y);
   }
 }
@@ -97,8 +107,8 @@ export class Block extends Module {
     this.drop = this.child('drop', new Dropout(cfg.dropout, rng.fork(`block-dropout-${index}`)));
   }
 
-  /** x (B,T,C) → (B,T,C); kv: this layer's cache (see CausalSelfAttention). */
-  forward(x: Tensor, mask: Tensor | null, kv?: LayerKV): Tensor {
+  /** x (B,T,C) → (B,T,C); kv: this layer's cache, mask or segments: see CausalSelfAttention. */
+  forward(x: Tensor, mask: Tensor | Segments | null, kv?: LayerKV): Tensor {
     if (this.cfg.variant === 'post-ln') {
       const z = this.ln1.forward(F.add(x, this.drop.forward(this.attn.forward(x, mask, kv))));
       return this.ln2.forward(F.add(z, this.drop.forward(this.ff.forward(z))));
@@ -159,6 +169,7 @@ export class Transformer extends Module implements LanguageModel {
   fusedHead(): FusedHead {
     return {
       kind: 'linear', positionwise: false, hidden: (ids, mask) => this.hidden(ids, mask),
+      realHidden: (ids, mask) => this.realHidden(ids, mask),
       weight: this.head ? this.head.weight : this.tokEmb.weight, bias: this.head ? this.head.bias : null,
     };
   }
@@ -177,6 +188,46 @@ export class Transformer extends Module implements LanguageModel {
         'truncate the input or train with a larger maxLen');
     }
     const pos = new Tensor(Int32Array.from({ length: T }, (_, i) => start + i), [T]);
+    return this.blocksFrom(ids, pos, mask, cache);
+  }
+
+  /**
+   * The hidden states (1,N,C) of a right-padded batch's N real positions alone, row after row
+   * (`rows`: the flat b·T + t position of each), or null when the mask has no padding to skip or
+   * is not right padding. Every real position's state is the one hidden() gives it: padding is
+   * only ever masked out of attention, so the blocks never need it, and a batch with a third of
+   * its positions padded (the notebook's) costs a third less in every position-wise layer.
+   */
+  realHidden(ids: Tensor, mask: Tensor | null): { hidden: Tensor; rows: Int32Array } | null {
+    if (!mask || ids.ndim !== 2 || mask.ndim !== 2 || mask.shape[0] !== ids.shape[0] || mask.shape[1] !== ids.shape[1]) return null;
+    const [B, T] = ids.shape as [number, number];
+    if (T > this.config.maxLen) return null; // hidden() says why
+    const M = mask.data;
+    const offsets = new Int32Array(B + 1);
+    for (let b = 0; b < B; b++) {
+      let len = 0;
+      while (len < T && M[b * T + len] !== 0) len++;
+      for (let t = len + 1; t < T; t++) if (M[b * T + t] !== 0) return null; // a real token after padding
+      offsets[b + 1] = offsets[b]! + len;
+    }
+    const N = offsets[B]!;
+    if (N === B * T) return null;
+    const rows = new Int32Array(N);
+    const pos = new Int32Array(N);
+    const sel = new Int32Array(N);
+    const I = ids.i32('Transformer ids');
+    for (let b = 0; b < B; b++) {
+      for (let j = offsets[b]!, t = 0; j < offsets[b + 1]!; j++, t++) {
+        rows[j] = b * T + t;
+        pos[j] = t;
+        sel[j] = I[b * T + t]!;
+      }
+    }
+    return { hidden: this.blocksFrom(new Tensor(sel, [1, N]), new Tensor(pos, [N]), new Segments(offsets)), rows };
+  }
+
+  /** Embeddings of ids at positions pos, through every block (and the final LayerNorm). */
+  private blocksFrom(ids: Tensor, pos: Tensor, mask: Tensor | Segments | null, cache?: KVCache): Tensor {
     let x = this.drop.forward(F.add(this.tokEmb.forward(ids), this.posEmb.forward(pos))); // (B,T,C)
     this.blocks.forEach((b, i) => {
       x = b.forward(x, mask, cache?.layers[i]);

@@ -50,3 +50,63 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, 
     },
   });
 }
+
+/**
+ * Causal attention over sequences laid end to end: q, k, v (1,N,C) hold S sequences, sequence s
+ * on rows [offsets[s], offsets[s+1]) (offsets (S+1), offsets[0] = 0, offsets[S] = N), and each
+ * query sees the keys of its own sequence up to itself: what causalAttention computes for the
+ * real positions of a right-padded batch, without any padding (the transformer's unpadded
+ * training path). The saved probabilities take sum over s of H·L_s² floats instead of B·H·T².
+ */
+export function causalAttentionSegments(q: Tensor, k: Tensor, v: Tensor, heads: number, offsets: Int32Array): Tensor {
+  if (q.ndim !== 3 || q.shape[0] !== 1 || [k, v].some((t) => t.ndim !== 3 || t.shape.some((d, i) => d !== q.shape[i]))) {
+    throw new ShapeError(`causalAttentionSegments: q ${formatShape(q.shape)}, k ${formatShape(k.shape)} and v ${formatShape(v.shape)} must all be (1, N, C)`);
+  }
+  const [, N, C] = q.shape as [number, number, number];
+  if (!Number.isInteger(heads) || heads <= 0 || C % heads !== 0) {
+    throw new ShapeError(`causalAttentionSegments: ${C} channels do not split into ${heads} heads`);
+  }
+  const S = offsets.length - 1;
+  let attSize = 0;
+  for (let s = 0; s < S; s++) {
+    const L = offsets[s + 1]! - offsets[s]!;
+    if (!(L >= 0) || offsets[0] !== 0) throw new ShapeError(`causalAttentionSegments: offsets must start at 0 and never decrease (segment ${s})`);
+    attSize += heads * L * L;
+  }
+  if (S < 0 || offsets[S] !== N) throw new ShapeError(`causalAttentionSegments: offsets end at ${offsets[S]}, not at the ${N} rows`);
+  const D = C / heads;
+  const Q = q.f32('attention q');
+  const K = k.f32('attention k');
+  const Vd = v.f32('attention v');
+  const kern = kernels();
+  const scale = 1 / Math.sqrt(D);
+  const att = takeBuffer(attSize);
+  const out = new Tensor(new Float32Array(N * C), [1, N, C]);
+  const O = out.f32();
+  /** Calls f with each non-empty segment's row range and its slice of att. */
+  const each = (f: (r0: number, r1: number, a: Float32Array, L: number) => void) => {
+    for (let s = 0, a0 = 0; s < S; s++) {
+      const r0 = offsets[s]!, L = offsets[s + 1]! - r0;
+      if (L > 0) f(r0 * C, (r0 + L) * C, att.subarray(a0, a0 + heads * L * L), L);
+      a0 += heads * L * L;
+    }
+  };
+  each((r0, r1, a, L) => kern.attentionForward(Q.subarray(r0, r1), K.subarray(r0, r1), Vd.subarray(r0, r1), null, a,
+    O.subarray(r0, r1), 1, L, heads, D, scale));
+  return record(out, {
+    op: 'causalAttentionSegments',
+    parents: [q, k, v],
+    saved: [att],
+    backward: (g) => {
+      const grads: Float32Array[] = [];
+      for (const t of [q, k, v]) {
+        let buf: Float32Array | null = null;
+        accumulateGrad(t, (b, acc) => { if (!acc) b.fill(0); buf = b; });
+        grads.push(buf ?? new Float32Array(N * C));
+      }
+      const [gq, gk, gv] = grads as [Float32Array, Float32Array, Float32Array];
+      each((r0, r1, a, L) => kern.attentionBackward(Q.subarray(r0, r1), K.subarray(r0, r1), Vd.subarray(r0, r1), a,
+        g.subarray(r0, r1), gq.subarray(r0, r1), gk.subarray(r0, r1), gv.subarray(r0, r1), 1, L, heads, D, scale));
+    },
+  });
+}

@@ -10,7 +10,7 @@ export {
 } from './crossentropy.js';
 export { layerNorm } from './layernorm.js';
 export { gelu } from './gelu.js';
-export { causalAttention } from './attention.js';
+export { causalAttention, causalAttentionSegments } from './attention.js';
 export { linearCrossEntropy, embeddingCrossEntropy } from './fusedLoss.js';
 export { tanh, relu } from './activations.js';
 export { causalConv1d } from './conv.js';

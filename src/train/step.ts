@@ -62,7 +62,9 @@ export function runBatch(model: LanguageModel, b: StepBatch, microRows: number, 
 /**
  * The loss through the model's fused head, over real positions only: padding rows are dropped
  * before the output layer, so they cost no vocabulary-sized work at all. A model whose
- * positionwise head (each hidden vector depends on its own token) computes those of real positions only.
+ * positionwise head (each hidden vector depends on its own token) computes those of real positions
+ * only; so does one with realHidden (the transformer), unless a target sits on a padded input
+ * (not in slmkit's batches), where the whole (B,T,C) is computed instead.
  */
 function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targets: Tensor, mask: Tensor, divisor: number): Tensor {
   const M = mask.data;
@@ -86,8 +88,19 @@ function fusedLoss(model: LanguageModel, inputs: Tensor, inputMask: Tensor, targ
     const h = head.hidden(new Tensor(ids, [1, n]), null); // (1,n,C)
     return linearCrossEntropy(reshape(h, [n, head.weight.shape[1]!]), head.weight, head.bias, tgt, divisor); // (n,C), n may be 0
   }
+  const C = head.weight.shape[1]!;
+  const IM = inputMask.data;
+  const real = head.realHidden && rows.every((r) => IM[r] !== 0) ? head.realHidden(inputs, inputMask) : null;
+  if (real) {
+    // The model computed the real input positions alone: pick the targets' rows among them.
+    const at = new Int32Array(M.length);
+    real.rows.forEach((r, j) => { at[r] = j; });
+    const pick = Int32Array.from(rows, (r) => at[r]!);
+    const hr = reshape(real.hidden, [real.rows.length, C]);
+    const identity = n === real.rows.length && pick.every((j, i) => j === i);
+    return linearCrossEntropy(identity ? hr : embedding(new Tensor(pick, [n]), hr), head.weight, head.bias, tgt, divisor);
+  }
   const h = head.hidden(inputs, inputMask); // (B,T,C)
-  const C = h.shape[h.ndim - 1]!;
   const hsel = embedding(new Tensor(rows, [n]), reshape(h, [-1, C])); // (n,C): gather real rows
   return linearCrossEntropy(hsel, head.weight, head.bias, tgt, divisor);
 }
