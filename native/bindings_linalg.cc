@@ -200,8 +200,10 @@ KERNEL(crossEntropyFused) {
   need(info, targets, R, k, "targets", "R");
   need(info, w, R, k, "w", "R");
   need(info, loss, R, k, "loss", "R");
+  auto gb = f32(info, 7, k, "gBias", true);
+  if (gb.p) need(info, gb, V, k, "gBias", "V");
   checkIds(info, targets.p, R, V, true, k, "targets");
-  slm::crossEntropyFused(logits.p, b.p, targets.p, w.p, loss.p, R, V);
+  slm::crossEntropyFused(logits.p, b.p, targets.p, w.p, loss.p, R, V, gb.p);
   return info.Env().Undefined();
 }
 

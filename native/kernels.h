@@ -67,7 +67,7 @@ void crossEntropyForward(const float* logits, const int32_t* targets, float* los
 void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, const float* w,
                           float* gLogits, int64_t R, int64_t V, bool accumulate);
 void crossEntropyFused(float* logits, const float* bias, const int32_t* targets, const float* w, float* loss,
-                       int64_t R, int64_t V);
+                       int64_t R, int64_t V, float* gBias);
 void gatherLogSumExp(const float* table, const int32_t* rows, int64_t n, float* lse, int64_t V);
 void gatherSoftmax(const float* table, const int32_t* rows, int64_t n, const float* lse, const float* scale,
                    float* out, int64_t V);

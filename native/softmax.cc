@@ -3,6 +3,7 @@
 // are in double, as in the reference. Cross-entropy never materialises the probabilities.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "simd.h"
@@ -161,67 +162,107 @@ void crossEntropyBackward(const float* logits, const int32_t* targets, const flo
 // memory once (bias add and max); exp(x - max) is then computed once, in place, and scaled by
 // w / sum, while the row is still in cache. Same numbers as crossEntropyForward then
 // crossEntropyBackward on the biased logits, up to rounding (exp(x - max) / sum for exp(x - lse)).
-void crossEntropyFused(float* logits, const float* bias, const int32_t* targets, const float* w, float* loss,
-                       int64_t R, int64_t V) {
-  parallelFor(R, rowGrain(V), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const int32_t t = targets[r];
-      const float wr = w[r];
-      float* xr = logits + r * V;
-      if (t < 0) {
-        loss[r] = 0.0f;
-        std::fill(xr, xr + V, 0.0f);
-        continue;
-      }
-      float max;
-      if (bias) {
-        vf vm = vset1(-INFINITY);
-        int64_t c = 0;
-        for (; c + VW <= V; c += VW) {
-          const vf x = vadd(vload(xr + c), vload(bias + c));
-          vstore(xr + c, x);
-          vm = vmax(x, vm);  // max(a, b) keeps b when a is NaN, as rowMax
-        }
-        max = vhmax(vm);
-        for (; c < V; c++) {
-          xr[c] += bias[c];
-          max = xr[c] > max ? xr[c] : max;
-        }
-      } else {
-        max = rowMax(xr, V);
-      }
-      if (max == -INFINITY) {  // every logit -inf: lse = -inf, NaN gradients as in the unfused path
-        loss[r] = NAN;
-        std::fill(xr, xr + V, wr == 0.0f ? 0.0f : NAN);
-        continue;
-      }
-      // exp(x - max) once, kept in place; the sum in double as in sumExpShifted.
-      const float xt = xr[t];
-      const vf sh = vset1(max);
-      double sum = 0.0;
+// With gBias, the rows' sum (the bias gradient) is also accumulated into it while each row is in
+// cache, instead of another pass over the (R,V) gradient: rows go in kBiasBlocks fixed blocks,
+// each summed into its own partial, and the partials are added in block order, so the result
+// does not depend on the thread count.
+namespace {
+constexpr int64_t kBiasBlocks = 16;
+
+void crossEntropyFusedRows(float* logits, const float* bias, const int32_t* targets, const float* w, float* loss,
+                           int64_t r0, int64_t r1, int64_t V, float* partial) {
+  for (int64_t r = r0; r < r1; r++) {
+    const int32_t t = targets[r];
+    const float wr = w[r];
+    float* xr = logits + r * V;
+    if (t < 0) {
+      loss[r] = 0.0f;
+      std::fill(xr, xr + V, 0.0f);
+      continue;
+    }
+    float max;
+    if (bias) {
+      vf vm = vset1(-INFINITY);
       int64_t c = 0;
-      for (; c + kChunk <= V; c += kChunk) {
-        float* p = xr + c;
-        for (int64_t i = 0; i < kChunk; i += VW) vstore(p + i, vexp(vsub(vload(p + i), sh)));
-        double s = 0.0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < kChunk; i++) s += double(p[i]);
-        sum += s;
+      for (; c + VW <= V; c += VW) {
+        const vf x = vadd(vload(xr + c), vload(bias + c));
+        vstore(xr + c, x);
+        vm = vmax(x, vm);  // max(a, b) keeps b when a is NaN, as rowMax
       }
+      max = vhmax(vm);
       for (; c < V; c++) {
-        xr[c] = std::exp(xr[c] - max);
-        sum += double(xr[c]);
+        xr[c] += bias[c];
+        max = xr[c] > max ? xr[c] : max;
       }
-      const double l = double(max) + std::log(sum);
-      loss[r] = float(l - double(xt));
-      if (wr == 0.0f) {
-        std::fill(xr, xr + V, 0.0f);
-        continue;
+    } else {
+      max = rowMax(xr, V);
+    }
+    if (max == -INFINITY) {  // every logit -inf: lse = -inf, NaN gradients as in the unfused path
+      loss[r] = NAN;
+      std::fill(xr, xr + V, wr == 0.0f ? 0.0f : NAN);
+      if (partial && wr != 0.0f) std::fill(partial, partial + V, NAN);  // as a sum over these rows would be
+      continue;
+    }
+    // exp(x - max) once, kept in place; the sum in double as in sumExpShifted.
+    const float xt = xr[t];
+    const vf sh = vset1(max);
+    double sum = 0.0;
+    int64_t c = 0;
+    for (; c + kChunk <= V; c += kChunk) {
+      float* p = xr + c;
+      for (int64_t i = 0; i < kChunk; i += VW) vstore(p + i, vexp(vsub(vload(p + i), sh)));
+      double s = 0.0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t i = 0; i < kChunk; i++) s += double(p[i]);
+      sum += s;
+    }
+    for (; c < V; c++) {
+      xr[c] = std::exp(xr[c] - max);
+      sum += double(xr[c]);
+    }
+    const double l = double(max) + std::log(sum);
+    loss[r] = float(l - double(xt));
+    if (wr == 0.0f) {
+      std::fill(xr, xr + V, 0.0f);
+      continue;
+    }
+    const float scale = float(double(wr) / sum);
+    if (partial) {
+#pragma omp simd
+      for (int64_t i = 0; i < V; i++) {
+        const float g = xr[i] * scale;
+        xr[i] = g;
+        partial[i] += g;
       }
-      const float scale = float(double(wr) / sum);
+      xr[t] -= wr;
+      partial[t] -= wr;
+    } else {
 #pragma omp simd
       for (int64_t i = 0; i < V; i++) xr[i] *= scale;
       xr[t] -= wr;
+    }
+  }
+}
+}  // namespace
+
+void crossEntropyFused(float* logits, const float* bias, const int32_t* targets, const float* w, float* loss,
+                       int64_t R, int64_t V, float* gBias) {
+  if (!gBias) {
+    parallelFor(R, rowGrain(V), [&](int64_t r0, int64_t r1) { crossEntropyFusedRows(logits, bias, targets, w, loss, r0, r1, V, nullptr); });
+    return;
+  }
+  const int64_t G = std::min(R, kBiasBlocks);
+  if (G <= 0) return;
+  std::vector<float> partials(size_t(G * V), 0.0f);
+  float* P = partials.data();
+  parallelTasks(G, [&](int64_t g) {
+    crossEntropyFusedRows(logits, bias, targets, w, loss, R * g / G, R * (g + 1) / G, V, P + g * V);
+  });
+  parallelFor(V, 4096, [&](int64_t c0, int64_t c1) {
+    for (int64_t g = 0; g < G; g++) {
+      const float* pg = P + g * V;
+#pragma omp simd
+      for (int64_t c = c0; c < c1; c++) gBias[c] += pg[c];
     }
   });
 }

@@ -175,25 +175,40 @@ describe('native kernels match the reference', { skip }, () => {
     }
   });
 
-  test('crossEntropyFused: in-place loss and logit gradient, with and without bias', () => {
+  test('crossEntropyFused: in-place loss and logit gradient, with and without bias, bias gradient accumulated', () => {
     let seed = 550;
-    for (const [R, V] of [[1, 1], [1, 7], [3, 17], [5, 65], [4, 257], [6, 1000], [3, 5003], [0, 9]]) {
+    for (const [R, V] of [[1, 1], [1, 7], [3, 17], [5, 65], [4, 257], [6, 1000], [3, 5003], [0, 9], [41, 33]]) {
       const targets = Array.from({ length: R! }, (_, i) => (i % 3 === 1 ? -1 : (i * 31 + 5) % V!));
-      for (const withBias of [false, true]) {
-        twin(`crossEntropyFused R=${R} V=${V} bias=${withBias}`, seed++, (g) => {
+      for (const [withBias, withGrad] of [[false, false], [true, false], [true, true], [false, true]]) {
+        twin(`crossEntropyFused R=${R} V=${V} bias=${withBias} gBias=${withGrad}`, seed++, (g) => {
           const x = g.f32(R! * V!, (r) => 4 * r.normal());
           const b = withBias ? g.f32(V!) : null;
           const w = g.f32(R!, (r) => (r.uniform() < 0.2 ? 0 : r.uniform()));
-          return [x, b, g.i32(targets), w, g.f32(R!)] as const;
-        }, (k, [x, b, t, w, loss]) => k.crossEntropyFused(x, b, t, w, loss, R!, V!));
+          const gb = withGrad ? g.f32(V!) : null; // accumulated onto what is there
+          return [x, b, g.i32(targets), w, g.f32(R!), gb] as const;
+        }, (k, [x, b, t, w, loss, gb]) => k.crossEntropyFused(x, b, t, w, loss, R!, V!, gb));
       }
+    }
+    // The bias gradient is the sum of the gradient rows, added to what gBias held.
+    for (const k of [ref, nat]) {
+      const rng = new Rng(77);
+      const [R, V] = [37, 29];
+      const x = Float32Array.from({ length: R * V }, () => 3 * rng.normal());
+      const t = Int32Array.from({ length: R }, (_, i) => (i % 5 === 3 ? -1 : rng.int(V)));
+      const w = Float32Array.from({ length: R }, () => rng.uniform());
+      const gb = Float32Array.from({ length: V }, () => rng.normal());
+      const expected = Float32Array.from(gb);
+      k.crossEntropyFused(x, null, t, w, new Float32Array(R), R, V, gb);
+      for (let r = 0; r < R; r++) for (let c = 0; c < V; c++) expected[c]! += x[r * V + c]!;
+      for (let c = 0; c < V; c++) assert.ok(Math.abs(gb[c]! - expected[c]!) <= 1e-5, `${k.name}: gBias[${c}] ${gb[c]} vs ${expected[c]}`);
     }
     // A row of -inf logits: NaN loss and gradient, as the unfused kernels give.
     for (const k of [ref, nat]) {
       const x = new Float32Array([-Infinity, -Infinity, -Infinity]);
       const loss = new Float32Array(1);
-      k.crossEntropyFused(x, null, Int32Array.of(1), Float32Array.of(0.5), loss, 1, 3);
-      assert.ok(Number.isNaN(loss[0]) && x.every(Number.isNaN), `${k.name}: -inf row gives NaN`);
+      const gb = new Float32Array(3);
+      k.crossEntropyFused(x, null, Int32Array.of(1), Float32Array.of(0.5), loss, 1, 3, gb);
+      assert.ok(Number.isNaN(loss[0]) && x.every(Number.isNaN) && gb.every(Number.isNaN), `${k.name}: -inf row gives NaN`);
     }
   });
 

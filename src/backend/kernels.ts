@@ -91,10 +91,11 @@ export interface Kernels {
    * crossEntropyForward then crossEntropyBackward (accumulate off) in one pass, in place: logits
    * (R,V) (+ bias (V) when given, added first) in; w[r] * (softmax(row) - onehot(target)) out
    * (all zeros for rows with target < 0 or w[r] = 0); loss (R) = logsumexp(row) - row[target]
-   * (0 for ignored rows).
+   * (0 for ignored rows). With gBias (V), the output rows' sum (the bias gradient) is added to it
+   * in the same pass.
    */
   crossEntropyFused(logits: Float32Array, bias: Float32Array | null, targets: Int32Array, w: Float32Array,
-    loss: Float32Array, R: number, V: number): void;
+    loss: Float32Array, R: number, V: number, gBias?: Float32Array | null): void;
   /**
    * lse (n) = logsumexp of row rows[j] of table (R,V), for the n = rows.length rows (ids checked
    * by the op): crossEntropyForward's lse for logits that are rows of a table (the Markov chain).

@@ -68,6 +68,7 @@ export function linearCrossEntropy(h: Tensor, W: Tensor, b: Tensor | null, targe
   const WP = gh ? takeBuffer(k.packedBSize(C, V)) : null;
   if (WP) k.packB(false, C, V, Wd, WP);
   let lse: Float32Array | null = null;
+  let zeros: Float32Array | null = null;
   let total = 0;
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
@@ -76,10 +77,15 @@ export function linearCrossEntropy(h: Tensor, W: Tensor, b: Tensor | null, targe
     const lc = logits.subarray(0, n * V);
     k.sgemmPackedB(false, n, V, C, hc, WtP, lc, false); // (n,V) = hc (n,C) @ W^T
     if (wantGrad) {
-      // Loss and dlogits = w_r (softmax - onehot) in place, bias added first; skipped rows zero.
-      k.crossEntropyFused(lc, Bd, tc, w, loss, n, V);
+      // Loss and dlogits = w_r (softmax - onehot) in place, bias added first; skipped rows zero;
+      // the bias gradient summed in the same pass.
+      k.crossEntropyFused(lc, Bd, tc, w, loss, n, V, gb);
+    } else if (Bd) {
+      // Evaluation with a bias: the fused pass with zero weights adds it and takes the loss in
+      // one read of the logits (addBroadcast, then crossEntropyForward, read them twice).
+      zeros ??= new Float32Array(R);
+      k.crossEntropyFused(lc, Bd, tc, zeros, loss, n, V);
     } else {
-      if (Bd) k.addBroadcast(lc, Bd, lc, n, V);
       lse ??= new Float32Array(R);
       k.crossEntropyForward(lc, tc, loss, lse, n, V);
     }
@@ -87,7 +93,6 @@ export function linearCrossEntropy(h: Tensor, W: Tensor, b: Tensor | null, targe
     if (!wantGrad) continue;
     if (gh && WP) k.sgemmPackedB(false, n, C, V, lc, WP, gh.subarray(r0 * C, (r0 + n) * C), false); // (n,C)
     if (gW) k.sgemm(true, false, V, C, n, lc, hc, gW, true); // (V,C) += dlogits^T @ hc
-    if (gb) k.sumRows(lc, gb, n, V, true);
   }
   releaseBuffer(logits);
   releaseBuffer(WtP);

@@ -98,6 +98,14 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
 }
 
 export function crossEntropyFused(logits: Float32Array, bias: Float32Array | null, targets: Int32Array,
+  w: Float32Array, loss: Float32Array, R: number, V: number, gBias: Float32Array | null = null): void {
+  fusedRows(logits, bias, targets, w, loss, R, V);
+  if (gBias) {
+    for (let r = 0; r < R; r++) for (let c = 0, o = r * V; c < V; c++) gBias[c]! += logits[o + c]!;
+  }
+}
+
+function fusedRows(logits: Float32Array, bias: Float32Array | null, targets: Int32Array,
   w: Float32Array, loss: Float32Array, R: number, V: number): void {
   for (let r = 0; r < R; r++) {
     const o = r * V;
