@@ -213,50 +213,148 @@ void softmaxRow(float* s, float* p, int64_t n, float scale, const float* mask) {
 
 }  // namespace
 
+namespace {
+
+// One (sequence, head) pair of the forward: the head's slice starts at `head` in rows of stride C,
+// the sequence has T positions, mask (T) or null, a its (T,T) block of att.
+void forwardHead(const float* q, const float* k, const float* v, const float* mask, float* a, float* out,
+                 int64_t head, int64_t T, int64_t C, int64_t D, int64_t Dp, float scale) {
+  // Rows after the last real token see nothing: zero, and skipped below.
+  int64_t last = T;
+  bool dense = true;  // every position before `last` is real
+  if (mask) {
+    last = 0;
+    for (int64_t i = 0; i < T; i++)
+      if (mask[i] != 0.0f) last = i + 1;
+    for (int64_t i = 0; i < last; i++) dense = dense && mask[i] != 0.0f;
+  }
+  for (int64_t i = last; i < T; i++) {
+    std::memset(a + i * T, 0, sizeof(float) * size_t(T));
+    std::memset(out + head + i * C, 0, sizeof(float) * size_t(D));
+  }
+  if (last == 0) return;
+  const int64_t Tp = roundUp(last, VW);
+  float* kt = grow(tls.a, D * Tp);      // (D,Tp) keys, transposed
+  float* vp = grow(tls.b, last * Dp);  // (last,Dp) values
+  float* s = grow(tls.c, R * Tp);      // (R,Tp) a block's raw scores
+  transposeRows(k + head, kt, last, Tp, C, D);
+  copyRows(v + head, vp, last, C, D, Dp);
+  for (int64_t i0 = 0; i0 < last; i0 += R) {
+    const int64_t nr = std::min(R, last - i0);
+    dotsBlock(q + head + i0 * C, C, kt, Tp, D, roundUp(i0 + nr, VW), s, Tp, nr);
+    for (int64_t r = 0; r < nr; r++) {
+      const int64_t i = i0 + r;
+      float* row = a + i * T;
+      std::memset(row + i + 1, 0, sizeof(float) * size_t(T - i - 1));
+      if (mask && mask[i] == 0.0f) std::memset(row, 0, sizeof(float) * size_t(i + 1));
+      else softmaxRow(s + r * Tp, row, i + 1, scale, dense ? nullptr : mask);
+    }
+    const Weights g{a + i0 * T, T, 1, 0, i0, i0, true};  // out_i = sum_j p_ij v_j
+    rowsBlock(g, nr, vp, Dp, D, out + head + i0 * C, C, false);
+    if (!dense)
+      for (int64_t r = 0; r < nr; r++)
+        if (mask[i0 + r] == 0.0f) std::memset(out + head + (i0 + r) * C, 0, sizeof(float) * size_t(D));
+  }
+}
+
+// One (sequence, head) pair of the backward, as forwardHead lays it out.
+void backwardHead(const float* q, const float* k, const float* v, const float* a, const float* gOut, float* gq,
+                  float* gk, float* gv, int64_t head, int64_t T, int64_t C, int64_t D, int64_t Dp, float scale) {
+  // Rows of att that are all zero at the end (right padding) contribute nothing.
+  int64_t last = T;
+  for (; last > 0; last--) {
+    const float* row = a + (last - 1) * T;
+    bool zero = true;
+    for (int64_t j = 0; j < last && zero; j++) zero = row[j] == 0.0f;
+    if (!zero) break;
+  }
+  if (last == 0) return;
+  const int64_t Tp = roundUp(last, VW);
+  float* vt = grow(tls.a, D * Tp);      // (D,Tp) values, transposed
+  float* kp = grow(tls.b, last * Dp);  // (last,Dp) keys
+  float* qp = grow(tls.c, last * Dp);  // (last,Dp) queries
+  float* gp = grow(tls.d, last * Dp);  // (last,Dp) output gradient
+  float* gs = grow(tls.e, last * Tp);  // (last,Tp) score gradient, row i valid on [0, i]
+  transposeRows(v + head, vt, last, Tp, C, D);
+  copyRows(k + head, kp, last, C, D, Dp);
+  copyRows(q + head, qp, last, C, D, Dp);
+  copyRows(gOut + head, gp, last, C, D, Dp);
+  const vf sc = vset1(scale);
+  for (int64_t i0 = 0; i0 < last; i0 += R) {
+    const int64_t nr = std::min(R, last - i0);
+    dotsBlock(gOut + head + i0 * C, C, vt, Tp, D, roundUp(i0 + nr, VW), gs + i0 * Tp, Tp, nr);
+    for (int64_t r = 0; r < nr; r++) {
+      const int64_t i = i0 + r, n = i + 1;
+      const float* p = a + i * T;
+      float* g = gs + i * Tp;
+      vf acc = vzero();
+      int64_t j = 0;
+      for (; j + VW <= n; j += VW) acc = vfma(vload(p + j), vload(g + j), acc);
+      double dot = vhsumd(acc);
+      for (; j < n; j++) dot += double(p[j]) * double(g[j]);
+      const float dotf = float(dot);
+      const vf dv = vset1(dotf);
+      for (j = 0; j + VW <= n; j += VW) {
+        const vf pv = vload(p + j);
+        const vf x = vmul(vmul(pv, vsub(vload(g + j), dv)), sc);
+        vstore(g + j, x);
+      }
+      for (; j < n; j++) g[j] = p[j] * (g[j] - dotf) * scale;
+      // A zero probability (padding) has a zero gradient, even against an infinite gAtt.
+      for (j = 0; j < n; j++)
+        if (p[j] == 0.0f) g[j] = 0.0f;
+    }
+    const Weights w{gs + i0 * Tp, Tp, 1, 0, i0, i0, true};  // gq_i += sum_j gs_ij k_j
+    rowsBlock(w, nr, kp, Dp, D, gq + head + i0 * C, C, true);
+  }
+  for (int64_t j0 = 0; j0 < last; j0 += R) {
+    const int64_t nr = std::min(R, last - j0);
+    const Weights wp{a + j0, 1, T, j0 + nr, last, j0, false};  // gv_j += sum_i att_ij gOut_i
+    rowsBlock(wp, nr, gp, Dp, D, gv + head + j0 * C, C, true);
+    const Weights ws{gs + j0, 1, Tp, j0 + nr, last, j0, false};  // gk_j += sum_i gs_ij q_i
+    rowsBlock(ws, nr, qp, Dp, D, gk + head + j0 * C, C, true);
+  }
+}
+
+// Sequence order for the segment kernels: longest first, so that the pool's threads, which take
+// tasks in order, end together; and where each sequence's (H,L,L) block of att starts.
+void planSegments(const int64_t* offsets, int64_t S, int64_t H, std::vector<int64_t>& order, std::vector<int64_t>& attAt) {
+  order.resize(size_t(S));
+  attAt.resize(size_t(S));
+  int64_t at = 0;
+  for (int64_t s = 0; s < S; s++) {
+    order[size_t(s)] = s;
+    attAt[size_t(s)] = at;
+    const int64_t L = offsets[s + 1] - offsets[s];
+    at += H * L * L;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+    return offsets[x + 1] - offsets[x] > offsets[y + 1] - offsets[y];
+  });
+}
+
+}  // namespace
+
 void attentionForward(const float* q, const float* k, const float* v, const float* keyMask, float* att, float* out,
                       int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
   const int64_t C = H * D, Dp = roundUp(std::max<int64_t>(D, 1), VW);
   parallelTasks(B * H, [&](int64_t bh) {
     const int64_t b = bh / H, h = bh % H;
-    const int64_t head = b * T * C + h * D;  // offset of (b, t=0, h, d=0)
-    const float* mask = keyMask ? keyMask + b * T : nullptr;
-    float* a = att + bh * T * T;  // (T,T) for this head
-    // Rows after the last real token see nothing: zero, and skipped below.
-    int64_t last = T;
-    bool dense = true;  // every position before `last` is real
-    if (mask) {
-      last = 0;
-      for (int64_t i = 0; i < T; i++)
-        if (mask[i] != 0.0f) last = i + 1;
-      for (int64_t i = 0; i < last; i++) dense = dense && mask[i] != 0.0f;
-    }
-    for (int64_t i = last; i < T; i++) {
-      std::memset(a + i * T, 0, sizeof(float) * size_t(T));
-      std::memset(out + head + i * C, 0, sizeof(float) * size_t(D));
-    }
-    if (last == 0) return;
-    const int64_t Tp = roundUp(last, VW);
-    float* kt = grow(tls.a, D * Tp);      // (D,Tp) keys, transposed
-    float* vp = grow(tls.b, last * Dp);  // (last,Dp) values
-    float* s = grow(tls.c, R * Tp);      // (R,Tp) a block's raw scores
-    transposeRows(k + head, kt, last, Tp, C, D);
-    copyRows(v + head, vp, last, C, D, Dp);
-    for (int64_t i0 = 0; i0 < last; i0 += R) {
-      const int64_t nr = std::min(R, last - i0);
-      dotsBlock(q + head + i0 * C, C, kt, Tp, D, roundUp(i0 + nr, VW), s, Tp, nr);
-      for (int64_t r = 0; r < nr; r++) {
-        const int64_t i = i0 + r;
-        float* row = a + i * T;
-        std::memset(row + i + 1, 0, sizeof(float) * size_t(T - i - 1));
-        if (mask && mask[i] == 0.0f) std::memset(row, 0, sizeof(float) * size_t(i + 1));
-        else softmaxRow(s + r * Tp, row, i + 1, scale, dense ? nullptr : mask);
-      }
-      const Weights g{a + i0 * T, T, 1, 0, i0, i0, true};  // out_i = sum_j p_ij v_j
-      rowsBlock(g, nr, vp, Dp, D, out + head + i0 * C, C, false);
-      if (!dense)
-        for (int64_t r = 0; r < nr; r++)
-          if (mask[i0 + r] == 0.0f) std::memset(out + head + (i0 + r) * C, 0, sizeof(float) * size_t(D));
-    }
+    forwardHead(q, k, v, keyMask ? keyMask + b * T : nullptr, att + bh * T * T, out, b * T * C + h * D, T, C, D, Dp, scale);
+  });
+}
+
+// attentionForward over S sequences laid end to end in (N,C) rows (sequence s on rows
+// [offsets[s], offsets[s+1])), no mask: one task per (sequence, head), longest sequences first.
+// att holds each sequence's (H,L,L) block in sequence order.
+void attentionForwardSegments(const float* q, const float* k, const float* v, const int64_t* offsets, int64_t S,
+                              float* att, float* out, int64_t H, int64_t D, float scale) {
+  const int64_t C = H * D, Dp = roundUp(std::max<int64_t>(D, 1), VW);
+  std::vector<int64_t> order, attAt;
+  planSegments(offsets, S, H, order, attAt);
+  parallelTasks(S * H, [&](int64_t t) {
+    const int64_t s = order[size_t(t / H)], h = t % H, L = offsets[s + 1] - offsets[s];
+    if (L > 0) forwardHead(q, k, v, nullptr, att + attAt[size_t(s)] + h * L * L, out, offsets[s] * C + h * D, L, C, D, Dp, scale);
   });
 }
 
@@ -269,62 +367,20 @@ void attentionBackward(const float* q, const float* k, const float* v, const flo
   const int64_t C = H * D, Dp = roundUp(std::max<int64_t>(D, 1), VW);
   parallelTasks(B * H, [&](int64_t bh) {
     const int64_t b = bh / H, h = bh % H;
-    const int64_t head = b * T * C + h * D;
-    const float* a = att + bh * T * T;
-    // Rows of att that are all zero at the end (right padding) contribute nothing.
-    int64_t last = T;
-    for (; last > 0; last--) {
-      const float* row = a + (last - 1) * T;
-      bool zero = true;
-      for (int64_t j = 0; j < last && zero; j++) zero = row[j] == 0.0f;
-      if (!zero) break;
-    }
-    if (last == 0) return;
-    const int64_t Tp = roundUp(last, VW);
-    float* vt = grow(tls.a, D * Tp);      // (D,Tp) values, transposed
-    float* kp = grow(tls.b, last * Dp);  // (last,Dp) keys
-    float* qp = grow(tls.c, last * Dp);  // (last,Dp) queries
-    float* gp = grow(tls.d, last * Dp);  // (last,Dp) output gradient
-    float* gs = grow(tls.e, last * Tp);  // (last,Tp) score gradient, row i valid on [0, i]
-    transposeRows(v + head, vt, last, Tp, C, D);
-    copyRows(k + head, kp, last, C, D, Dp);
-    copyRows(q + head, qp, last, C, D, Dp);
-    copyRows(gOut + head, gp, last, C, D, Dp);
-    const vf sc = vset1(scale);
-    for (int64_t i0 = 0; i0 < last; i0 += R) {
-      const int64_t nr = std::min(R, last - i0);
-      dotsBlock(gOut + head + i0 * C, C, vt, Tp, D, roundUp(i0 + nr, VW), gs + i0 * Tp, Tp, nr);
-      for (int64_t r = 0; r < nr; r++) {
-        const int64_t i = i0 + r, n = i + 1;
-        const float* p = a + i * T;
-        float* g = gs + i * Tp;
-        vf acc = vzero();
-        int64_t j = 0;
-        for (; j + VW <= n; j += VW) acc = vfma(vload(p + j), vload(g + j), acc);
-        double dot = vhsumd(acc);
-        for (; j < n; j++) dot += double(p[j]) * double(g[j]);
-        const float dotf = float(dot);
-        const vf dv = vset1(dotf);
-        for (j = 0; j + VW <= n; j += VW) {
-          const vf pv = vload(p + j);
-          const vf x = vmul(vmul(pv, vsub(vload(g + j), dv)), sc);
-          vstore(g + j, x);
-        }
-        for (; j < n; j++) g[j] = p[j] * (g[j] - dotf) * scale;
-        // A zero probability (padding) has a zero gradient, even against an infinite gAtt.
-        for (j = 0; j < n; j++)
-          if (p[j] == 0.0f) g[j] = 0.0f;
-      }
-      const Weights w{gs + i0 * Tp, Tp, 1, 0, i0, i0, true};  // gq_i += sum_j gs_ij k_j
-      rowsBlock(w, nr, kp, Dp, D, gq + head + i0 * C, C, true);
-    }
-    for (int64_t j0 = 0; j0 < last; j0 += R) {
-      const int64_t nr = std::min(R, last - j0);
-      const Weights wp{a + j0, 1, T, j0 + nr, last, j0, false};  // gv_j += sum_i att_ij gOut_i
-      rowsBlock(wp, nr, gp, Dp, D, gv + head + j0 * C, C, true);
-      const Weights ws{gs + j0, 1, Tp, j0 + nr, last, j0, false};  // gk_j += sum_i gs_ij q_i
-      rowsBlock(ws, nr, qp, Dp, D, gk + head + j0 * C, C, true);
-    }
+    backwardHead(q, k, v, att + bh * T * T, gOut, gq, gk, gv, b * T * C + h * D, T, C, D, Dp, scale);
+  });
+}
+
+// Gradients of attentionForwardSegments, accumulated into gq, gk, gv (N,C).
+void attentionBackwardSegments(const float* q, const float* k, const float* v, const float* att, const float* gOut,
+                               float* gq, float* gk, float* gv, const int64_t* offsets, int64_t S, int64_t H, int64_t D,
+                               float scale) {
+  const int64_t C = H * D, Dp = roundUp(std::max<int64_t>(D, 1), VW);
+  std::vector<int64_t> order, attAt;
+  planSegments(offsets, S, H, order, attAt);
+  parallelTasks(S * H, [&](int64_t t) {
+    const int64_t s = order[size_t(t / H)], h = t % H, L = offsets[s + 1] - offsets[s];
+    if (L > 0) backwardHead(q, k, v, att + attAt[size_t(s)] + h * L * L, gOut, gq, gk, gv, offsets[s] * C + h * D, L, C, D, Dp, scale);
   });
 }
 

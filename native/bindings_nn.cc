@@ -1,6 +1,7 @@
 // N-API wrappers for the network, optimizer and random kernels (dropout, layer norm, GELU,
 // attention, AdamW, sum of squares, normal draws). Each checks argument types and array lengths
 // (see napi_args.h) before calling the kernel in place; addon.cc registers them.
+#include <vector>
 #include <napi.h>
 
 #include "kernels.h"
@@ -129,6 +130,68 @@ KERNEL(attentionBackward) {
   return info.Env().Undefined();
 }
 
+// Checks a segment offsets array (S+1 int32, from 0, never decreasing) and returns it widened,
+// with the rows N it ends at and the floats its attention blocks take (H * sum L^2).
+std::vector<int64_t> segmentOffsets(const CallbackInfo& info, size_t i, const char* k, int64_t H, int64_t* N, int64_t* attSize) {
+  auto o = i32(info, i, k, "offsets");
+  if (o.n < 1) fail(info.Env(), std::string("native ") + k + ": offsets must hold at least one entry");
+  std::vector<int64_t> w(size_t(o.n));
+  int64_t at = 0;
+  for (int64_t s = 0; s < o.n; s++) {
+    w[size_t(s)] = o.p[s];
+    if ((s == 0 && o.p[0] != 0) || (s > 0 && o.p[s] < o.p[s - 1]))
+      fail(info.Env(), std::string("native ") + k + ": offsets must start at 0 and never decrease");
+    if (s > 0) {
+      const int64_t L = int64_t(o.p[s]) - o.p[s - 1];
+      at += H * L * L;
+    }
+  }
+  *N = w.back();
+  *attSize = at;
+  return w;
+}
+
+KERNEL(attentionForwardSegments) {
+  const char* k = "attentionForwardSegments";
+  auto q = f32(info, 0, k, "q"), kk = f32(info, 1, k, "k"), v = f32(info, 2, k, "v");
+  auto att = f32(info, 4, k, "att"), out = f32(info, 5, k, "out");
+  int64_t H = dim(info, 6, k, "H"), D = dim(info, 7, k, "D");
+  double scale = num(info, 8, k, "scale");
+  int64_t N = 0, attSize = 0;
+  auto off = segmentOffsets(info, 3, k, H, &N, &attSize);
+  const int64_t n = N * H * D;
+  need(info, q, n, k, "q", "N*H*D");
+  need(info, kk, n, k, "k", "N*H*D");
+  need(info, v, n, k, "v", "N*H*D");
+  need(info, out, n, k, "out", "N*H*D");
+  need(info, att, attSize, k, "att", "H*sum(L^2)");
+  slm::attentionForwardSegments(q.p, kk.p, v.p, off.data(), int64_t(off.size()) - 1, att.p, out.p, H, D, float(scale));
+  return info.Env().Undefined();
+}
+
+KERNEL(attentionBackwardSegments) {
+  const char* k = "attentionBackwardSegments";
+  auto q = f32(info, 0, k, "q"), kk = f32(info, 1, k, "k"), v = f32(info, 2, k, "v");
+  auto att = f32(info, 3, k, "att"), gOut = f32(info, 4, k, "gOut");
+  auto gq = f32(info, 5, k, "gq"), gk = f32(info, 6, k, "gk"), gv = f32(info, 7, k, "gv");
+  int64_t H = dim(info, 9, k, "H"), D = dim(info, 10, k, "D");
+  double scale = num(info, 11, k, "scale");
+  int64_t N = 0, attSize = 0;
+  auto off = segmentOffsets(info, 8, k, H, &N, &attSize);
+  const int64_t n = N * H * D;
+  need(info, q, n, k, "q", "N*H*D");
+  need(info, kk, n, k, "k", "N*H*D");
+  need(info, v, n, k, "v", "N*H*D");
+  need(info, gOut, n, k, "gOut", "N*H*D");
+  need(info, gq, n, k, "gq", "N*H*D");
+  need(info, gk, n, k, "gk", "N*H*D");
+  need(info, gv, n, k, "gv", "N*H*D");
+  need(info, att, attSize, k, "att", "H*sum(L^2)");
+  slm::attentionBackwardSegments(q.p, kk.p, v.p, att.p, gOut.p, gq.p, gk.p, gv.p, off.data(), int64_t(off.size()) - 1, H, D,
+                                 float(scale));
+  return info.Env().Undefined();
+}
+
 KERNEL(adamwStep) {
   const char* k = "adamwStep";
   auto p = f32(info, 0, k, "p"), g = f32(info, 1, k, "g"), m = f32(info, 2, k, "m"), v = f32(info, 3, k, "v");
@@ -194,6 +257,8 @@ void registerNnBindings(Napi::Env env, Napi::Object exports) {
   EXPORT(geluBackward);
   EXPORT(attentionForward);
   EXPORT(attentionBackward);
+  EXPORT(attentionForwardSegments);
+  EXPORT(attentionBackwardSegments);
   EXPORT(adamwStep);
   EXPORT(adamwStepRows);
   EXPORT(sumSquares);

@@ -87,6 +87,11 @@ void attentionForward(const float* q, const float* k, const float* v, const floa
                       int64_t B, int64_t T, int64_t H, int64_t D, float scale);
 void attentionBackward(const float* q, const float* k, const float* v, const float* att, const float* gOut,
                        float* gq, float* gk, float* gv, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+void attentionForwardSegments(const float* q, const float* k, const float* v, const int64_t* offsets, int64_t S,
+                              float* att, float* out, int64_t H, int64_t D, float scale);
+void attentionBackwardSegments(const float* q, const float* k, const float* v, const float* att, const float* gOut,
+                               float* gq, float* gk, float* gv, const int64_t* offsets, int64_t S, int64_t H, int64_t D,
+                               float scale);
 
 // adamw.cc
 void adamwStep(float* p, const float* g, float* m, float* v, int64_t n, double lr, double beta1, double beta2,

@@ -81,6 +81,33 @@ describe('native kernels match the reference: nn, optimizer, random', { skip }, 
     }
   });
 
+  test('attention over sequences end to end: forward and backward, empty and long sequences, any order of lengths', () => {
+    let seed = 830;
+    for (const [lens, H, D] of [[[1], 1, 1], [[5, 0, 17, 3], 2, 7], [[33, 70, 9], 4, 16], [[0, 0], 2, 4], [[12, 40, 1, 1, 25], 3, 5]] as [number[], number, number][]) {
+      const offsets = Int32Array.from([0, ...lens.map((_, i) => lens.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
+      const N = offsets[offsets.length - 1]!;
+      const n = N * H * D;
+      const attSize = lens.reduce((a, L) => a + H * L * L, 0);
+      const scale = 1 / Math.sqrt(D);
+      const what = `lengths ${lens.join(',')} H=${H} D=${D}`;
+      twin(`attentionForwardSegments ${what}`, seed++,
+        (g) => [g.f32(n), g.f32(n), g.f32(n), g.f32(attSize), g.f32(n)] as const,
+        (k, [q, kk, v, att, out]) => k.attentionForwardSegments(q, kk, v, offsets, att, out, H, D, scale));
+      twin(`attentionBackwardSegments ${what}`, seed++, (g) => {
+        const [q, kk, v] = [g.f32(n), g.f32(n), g.f32(n)];
+        const att = g.f32(attSize);
+        ref.attentionForwardSegments(q, kk, v, offsets, att, new Float32Array(n), H, D, scale);
+        return [q, kk, v, att, g.f32(n), g.f32(n), g.f32(n), g.f32(n)] as const;
+      }, (k, [q, kk, v, att, gOut, gq, gk, gv]) => k.attentionBackwardSegments(q, kk, v, att, gOut, gq, gk, gv, offsets, H, D, scale),
+      { rtol: 1e-5, atol: 1e-5 });
+    }
+    // The addon checks the offsets and the buffers' sizes before touching memory.
+    const buf = new Float32Array(64);
+    assert.throws(() => nat!.attentionForwardSegments(buf, buf, buf, Int32Array.of(0, 5, 3), buf, buf, 1, 1, 1), /offsets must start at 0 and never decrease/);
+    assert.throws(() => nat!.attentionForwardSegments(buf, buf, buf, Int32Array.of(1, 5), buf, buf, 1, 1, 1), /offsets must start at 0/);
+    assert.throws(() => nat!.attentionForwardSegments(buf, buf, buf, Int32Array.of(0, 9), buf, buf, 1, 1, 1), /att/);
+  });
+
   test('attention over several row blocks: T up to 70, head sizes off the vector width, masks with holes', () => {
     let seed = 850;
     // Masks per batch row: all real, right padding, a fully padded row, left padding and a hole.

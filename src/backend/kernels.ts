@@ -130,6 +130,17 @@ export interface Kernels {
   attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, att: Float32Array,
     gOut: Float32Array, gq: Float32Array, gk: Float32Array, gv: Float32Array,
     B: number, T: number, H: number, D: number, scale: number): void;
+  /**
+   * attentionForward over S sequences laid end to end: q, k, v, out (N,H,D), sequence s on rows
+   * [offsets[s], offsets[s+1]) (offsets (S+1) int32 from 0, never decreasing), no padding; att
+   * holds each sequence's (H,L,L) probabilities in sequence order (H times the sum of L² floats).
+   */
+  attentionForwardSegments(q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array,
+    att: Float32Array, out: Float32Array, H: number, D: number, scale: number): void;
+  /** Gradients of attentionForwardSegments; gq, gk, gv (N,H,D) are accumulated into. */
+  attentionBackwardSegments(q: Float32Array, k: Float32Array, v: Float32Array, att: Float32Array,
+    gOut: Float32Array, gq: Float32Array, gk: Float32Array, gv: Float32Array, offsets: Int32Array,
+    H: number, D: number, scale: number): void;
 
   /**
    * One AdamW step in place (PyTorch semantics): p *= 1 - lr*wd; m = b1 m + (1-b1) g;

@@ -83,16 +83,7 @@ export function causalAttentionSegments(q: Tensor, k: Tensor, v: Tensor, heads: 
   const att = takeBuffer(attSize);
   const out = new Tensor(new Float32Array(N * C), [1, N, C]);
   const O = out.f32();
-  /** Calls f with each non-empty segment's row range and its slice of att. */
-  const each = (f: (r0: number, r1: number, a: Float32Array, L: number) => void) => {
-    for (let s = 0, a0 = 0; s < S; s++) {
-      const r0 = offsets[s]!, L = offsets[s + 1]! - r0;
-      if (L > 0) f(r0 * C, (r0 + L) * C, att.subarray(a0, a0 + heads * L * L), L);
-      a0 += heads * L * L;
-    }
-  };
-  each((r0, r1, a, L) => kern.attentionForward(Q.subarray(r0, r1), K.subarray(r0, r1), Vd.subarray(r0, r1), null, a,
-    O.subarray(r0, r1), 1, L, heads, D, scale));
+  kern.attentionForwardSegments(Q, K, Vd, offsets, att, O, heads, D, scale);
   return record(out, {
     op: 'causalAttentionSegments',
     parents: [q, k, v],
@@ -105,8 +96,7 @@ export function causalAttentionSegments(q: Tensor, k: Tensor, v: Tensor, heads: 
         grads.push(buf ?? new Float32Array(N * C));
       }
       const [gq, gk, gv] = grads as [Float32Array, Float32Array, Float32Array];
-      each((r0, r1, a, L) => kern.attentionBackward(Q.subarray(r0, r1), K.subarray(r0, r1), Vd.subarray(r0, r1), a,
-        g.subarray(r0, r1), gq.subarray(r0, r1), gk.subarray(r0, r1), gv.subarray(r0, r1), 1, L, heads, D, scale));
+      kern.attentionBackwardSegments(Q, K, Vd, att, g, gq, gk, gv, offsets, heads, D, scale);
     },
   });
 }

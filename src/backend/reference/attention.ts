@@ -88,3 +88,29 @@ export function attentionBackward(q: Float32Array, k: Float32Array, v: Float32Ar
     }
   }
 }
+
+/** Calls f with each non-empty sequence's row range (floats) and its (H,L,L) block of att. */
+function eachSegment(offsets: Int32Array, C: number, H: number, att: Float32Array,
+  f: (r0: number, r1: number, a: Float32Array, L: number) => void): void {
+  for (let s = 0, a0 = 0; s + 1 < offsets.length; s++) {
+    const r0 = offsets[s]!, L = offsets[s + 1]! - r0;
+    if (L > 0) f(r0 * C, (r0 + L) * C, att.subarray(a0, a0 + H * L * L), L);
+    a0 += H * L * L;
+  }
+}
+
+/** attentionForward over sequences laid end to end (see Kernels.attentionForwardSegments). */
+export function attentionForwardSegments(q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array,
+  att: Float32Array, out: Float32Array, H: number, D: number, scale: number): void {
+  eachSegment(offsets, H * D, H, att, (r0, r1, a, L) => attentionForward(q.subarray(r0, r1), k.subarray(r0, r1),
+    v.subarray(r0, r1), null, a, out.subarray(r0, r1), 1, L, H, D, scale));
+}
+
+/** Gradients of attentionForwardSegments, accumulated into gq, gk, gv. */
+export function attentionBackwardSegments(q: Float32Array, k: Float32Array, v: Float32Array, att: Float32Array,
+  gOut: Float32Array, gq: Float32Array, gk: Float32Array, gv: Float32Array, offsets: Int32Array,
+  H: number, D: number, scale: number): void {
+  eachSegment(offsets, H * D, H, att, (r0, r1, a, L) => attentionBackward(q.subarray(r0, r1), k.subarray(r0, r1),
+    v.subarray(r0, r1), a, gOut.subarray(r0, r1), gq.subarray(r0, r1), gk.subarray(r0, r1), gv.subarray(r0, r1),
+    1, L, H, D, scale));
+}

@@ -5,7 +5,7 @@
 import type { Kernels } from '../kernels.js';
 import { reluBackward, reluForward, tanhBackward, tanhForward } from './activations.js';
 import { adamwStep, adamwStepRows } from './adamw.js';
-import { attentionBackward, attentionForward } from './attention.js';
+import { attentionBackward, attentionBackwardSegments, attentionForward, attentionForwardSegments } from './attention.js';
 import { causalConv1dBackward, causalConv1dForward } from './conv.js';
 import {
   addBroadcast, axpy, dropoutApply, dropoutMask, mulBroadcast, scaleShift, sumRows, sumRowsProduct, sumSquares,
@@ -31,7 +31,7 @@ export const referenceKernels: Kernels = {
   crossEntropyForward, crossEntropyBackward, crossEntropyFused, gatherLogSumExp, gatherSoftmax,
   layerNormForward, layerNormBackward,
   geluForward, geluBackward,
-  attentionForward, attentionBackward,
+  attentionForward, attentionBackward, attentionForwardSegments, attentionBackwardSegments,
   adamwStep, adamwStepRows,
   sumSquares,
   fillNormal,
