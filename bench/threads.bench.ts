@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kernels } from '../src/backend/index.js';
+import { kernels, profileActiveKernels } from '../src/backend/index.js';
 import '../src/backend/native/autoload.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { measurePeak, nativeThreads, setNativeThreads } from '../src/backend/native/peak.js';
@@ -35,7 +35,7 @@ import { runBatch } from '../src/train/step.js';
 import { filled } from './fill.js';
 import { gflops, sgemmShapes, timeSgemm } from './sgemmShapes.js';
 import { firstBatches } from './steps.js';
-import { SLOWER, type ThreadsResults, type ThreadsRow } from './threadsReport.js';
+import { SLOWER, speedup, type ThreadsResults, type ThreadsRow } from './threadsReport.js';
 
 const dataDir = process.env.BENCH_DATA ?? fileURLToPath(new URL('../../../shared/data/pubmed', import.meta.url));
 const repeats = Math.max(1, Number(process.env.REPEATS ?? 2));
@@ -43,6 +43,10 @@ const steps = Math.max(1, Number(process.env.BENCH_STEPS ?? 2));
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? 900) * 1000;
 const parts = new Set((process.env.BENCH_PARTS ?? 'peak,sgemm,steps').split(',').map((s) => s.trim()));
 const defaultModels = modelTypes.filter((t) => t !== 'markov');
+/** Models whose steps are also split by kernel (BENCH_KERNEL_MODELS; 'none' for none). */
+const kernelModels = new Set((process.env.BENCH_KERNEL_MODELS ?? 'transformer,lstm').split(',').map((s) => s.trim()));
+/** Kernels under this share of the one-thread step are left out of the kernel rows. */
+const KERNEL_SHARE = 0.02;
 
 /** The thread counts to compare: BENCH_THREADS, else 1 and the pool's size. */
 function threadCounts(max: number): number[] {
@@ -64,8 +68,13 @@ function alternate(counts: number[], rounds: number, f: () => number): number[] 
   return best;
 }
 
-/** In the child: BENCH_STEPS steps per thread count of one model, alternated; tokens/s per count (best step). */
-async function childSteps(type: ModelType, counts: number[]): Promise<ThreadsRow> {
+/**
+ * In the child: BENCH_STEPS steps per thread count of one model, alternated; tokens/s per count
+ * (best step). For the models in BENCH_KERNEL_MODELS the kernels are timed too (backend/profile.ts):
+ * a row per kernel taking at least KERNEL_SHARE of the one-thread step, and one for the time outside
+ * every kernel, each its least milliseconds per step at each count.
+ */
+async function childSteps(type: ModelType, counts: number[]): Promise<ThreadsRow[]> {
   const data = await openData(dataDir);
   const cfg = resolveModelConfig({ type, vocabSize: data.tokenizer.vocabSize });
   const tc = resolveTrainConfig(type, process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {});
@@ -81,14 +90,41 @@ async function childSteps(type: ModelType, counts: number[]): Promise<ThreadsRow
     return (performance.now() - t0) / 1000;
   };
   step(); // warm-up on all threads: optimizer state and buffers allocated here
+  const profile = kernelModels.has(type) ? profileActiveKernels() : null;
+  const kernelMs = counts.map(() => new Map<string, number>()); // least ms per step, per kernel, per count
+  const keep = (i: number, name: string, ms: number) => kernelMs[i]!.set(name, Math.min(kernelMs[i]!.get(name) ?? Infinity, ms));
   const tokensPerSecond = alternate(counts, steps, () => {
+    profile?.reset();
     const s = step();
-    process.stderr.write(`  ${type}: ${nativeThreads()!.threads} thread(s) ${s.toFixed(2)} s\n`);
+    const threads = nativeThreads()!.threads;
+    process.stderr.write(`  ${type}: ${threads} thread(s) ${s.toFixed(2)} s\n`);
+    if (profile) {
+      const i = counts.indexOf(threads);
+      let inKernels = 0;
+      for (const k of profile.report()) {
+        keep(i, k.name, 1000 * k.seconds);
+        inKernels += 1000 * k.seconds;
+      }
+      keep(i, OUTSIDE, 1000 * s - inKernels);
+    }
     return b.tokens / s;
   });
-  return { kind: 'step', name: type, detail: `${describeModel(cfg)}, batch ${tc.batchSize} × ${b.inputs.shape[1]! + 1}, ${b.tokens} real targets`,
-    unit: 'tokens/s', values: tokensPerSecond };
+  profile?.stop();
+  const detail = `${describeModel(cfg)}, batch ${tc.batchSize} × ${b.inputs.shape[1]! + 1}, ${b.tokens} real targets`;
+  const rows: ThreadsRow[] = [{ kind: 'step', name: type, detail, unit: 'tokens/s', values: tokensPerSecond }];
+  if (profile) {
+    const oneThreadMs = 1000 * b.tokens / tokensPerSecond[0]!;
+    const names = [...kernelMs[0]!.entries()].filter(([n, ms]) => n === OUTSIDE || ms >= KERNEL_SHARE * oneThreadMs)
+      .sort((x, y) => (x[0] === OUTSIDE ? 1 : y[0] === OUTSIDE ? -1 : y[1] - x[1])).map(([n]) => n);
+    for (const n of names) {
+      rows.push({ kind: 'kernel', name: n, detail: `\`${type}\` step, ${(100 * kernelMs[0]!.get(n)! / oneThreadMs).toFixed(1)}% of it on 1 thread`,
+        unit: 'ms', lowerIsBetter: true, values: kernelMs.map((m) => m.get(n) ?? 0) });
+    }
+  }
+  return rows;
 }
+
+const OUTSIDE = 'outside the kernels';
 
 async function runParent(): Promise<void> {
   const load = loadNativeAddon();
@@ -104,9 +140,8 @@ async function runParent(): Promise<void> {
   const rows: ThreadsRow[] = [];
   const show = (r: ThreadsRow) => {
     rows.push(r);
-    const base = r.values[0]!;
-    console.log(`${r.name.padEnd(34)} ${r.values.map((v) => v.toFixed(1).padStart(9)).join(' ')} ${r.unit.padEnd(9)} ` +
-      r.values.slice(1).map((v) => `${(v / base).toFixed(2)}×`).join(' '));
+    console.log(`${(r.kind === 'kernel' ? `  ${r.name}` : r.name).padEnd(34)} ${r.values.map((v) => v.toFixed(1).padStart(9)).join(' ')} ${r.unit.padEnd(9)} ` +
+      r.values.slice(1).map((v) => `${speedup(r, v).toFixed(2)}×`).join(' '));
   };
 
   if (parts.has('peak')) {
@@ -137,12 +172,12 @@ async function runParent(): Promise<void> {
           stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL',
         });
         const line = (res.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-        if (res.status === 0 && line) show(JSON.parse(line.slice('RESULT '.length)) as ThreadsRow);
+        if (res.status === 0 && line) for (const r of JSON.parse(line.slice('RESULT '.length)) as ThreadsRow[]) show(r);
         else console.log(`${m}: child failed (${res.signal ? `killed by ${res.signal}` : `exit code ${res.status}`})`);
       }
     }
   }
-  const slower = rows.filter((r) => r.values.slice(1).some((v) => v < SLOWER * r.values[0]!));
+  const slower = rows.filter((r) => r.values.slice(1).some((v) => speedup(r, v) < SLOWER));
   console.log(slower.length === 0 ? `\nMET   nothing slower (by more than ${Math.round(100 * (1 - SLOWER))}%) on ${counts.slice(1).join(', ')} threads than on ${counts[0]}`
     : `\nMISS  slower with more threads: ${slower.map((r) => r.name).join(', ')}`);
   const result: ThreadsResults = {
@@ -156,6 +191,6 @@ async function runParent(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  const row = await childSteps(process.argv[3] as ModelType, process.argv[4]!.split(',').map(Number));
-  process.stdout.write(`RESULT ${JSON.stringify(row)}\n`);
+  const rows = await childSteps(process.argv[3] as ModelType, process.argv[4]!.split(',').map(Number));
+  process.stdout.write(`RESULT ${JSON.stringify(rows)}\n`);
 } else await runParent();

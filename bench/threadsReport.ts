@@ -6,13 +6,23 @@
 
 /** One measured thing at each thread count (values in the order of ThreadsResults.threads). */
 export interface ThreadsRow {
-  kind: 'peak' | 'sgemm' | 'step';
+  /** kernel: one kernel's time within a model's step (its name; the step in detail). */
+  kind: 'peak' | 'sgemm' | 'step' | 'kernel';
   name: string;
   /** Shape, or model and batch. */
   detail: string;
-  /** 'GFLOP/s', 'GB/s' or 'tokens/s': higher is better. */
+  /** 'GFLOP/s', 'GB/s' or 'tokens/s': higher is better; 'ms' (kernel rows): lower is better. */
   unit: string;
+  /** Whether a smaller figure is the better one (times). */
+  lowerIsBetter?: boolean;
   values: number[];
+}
+
+/** How many times better a figure is than the row's first (one-thread) one; 0 when either is missing. */
+export function speedup(r: ThreadsRow, v: number): number {
+  const b = r.values[0]!;
+  if (!(b > 0) || !(v > 0)) return 0;
+  return r.lowerIsBetter ? b / v : v / b;
 }
 
 /** threads.json. */
@@ -39,16 +49,15 @@ export function threadsTable(r: ThreadsResults): string {
   const label = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
   const header = ['what', 'size', ...r.threads.map(label), ...more.map((n) => `speedup ${label(n)}`)];
   const lines = [row(header), row(header.map(() => '---'))];
-  const kinds: Record<ThreadsRow['kind'], string> = { peak: 'probe', sgemm: 'sgemm', step: 'training step' };
+  const kinds: Record<ThreadsRow['kind'], string> = { peak: 'probe', sgemm: 'sgemm', step: 'training step', kernel: 'kernel' };
   for (const x of r.rows) {
-    const b = x.values[0];
     const speedups = x.values.slice(1).map((v) => {
-      if (!b || !(v > 0)) return '–';
-      const s = v / b;
-      return `${s.toFixed(2)}×${s < SLOWER ? ' (slower)' : ''}`;
+      const s = speedup(x, v);
+      return s > 0 ? `${s.toFixed(2)}×${s < SLOWER ? ' (slower)' : ''}` : '–';
     });
-    const name = x.kind === 'step' ? `\`${x.name}\` ${kinds[x.kind]}` : `${kinds[x.kind]}: ${x.name}`;
-    lines.push(row([name, x.detail, ...x.values.map((v) => `${figure(v)} ${x.unit}`), ...speedups]));
+    const name = x.kind === 'step' ? `\`${x.name}\` ${kinds[x.kind]}` : x.kind === 'kernel' ? `… ${x.name}` : `${kinds[x.kind]}: ${x.name}`;
+    const unit = (v: number) => (x.unit === 'ms' ? `${v.toFixed(v >= 100 ? 0 : 1)} ms` : `${figure(v)} ${x.unit}`);
+    lines.push(row([name, x.detail, ...x.values.map(unit), ...speedups]));
   }
   const ld = r.loadAverage;
   const load = ld ? `; load average ${ld.start[0]!.toFixed(1)} at the start, ${ld.end[0]!.toFixed(1)} at the end` : '';

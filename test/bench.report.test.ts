@@ -135,6 +135,8 @@ describe('bench report', () => {
         { kind: 'peak', name: 'fp32 FMA peak', detail: 'independent FMA chains in registers', unit: 'GFLOP/s', values: [118, 234] },
         { kind: 'sgemm', name: 'small 256', detail: '256 × 256 × 256', unit: 'GFLOP/s', values: [90, 81] },
         { kind: 'step', name: 'lowrank', detail: 'lowrank d256, batch 16 × 512, 5000 real targets', unit: 'tokens/s', values: [3000, 5700] },
+        { kind: 'kernel', name: 'sgemm', detail: '`lowrank` step, 60.0% of it on 1 thread', unit: 'ms', lowerIsBetter: true, values: [1000, 520] },
+        { kind: 'kernel', name: 'dropoutMask', detail: '`lowrank` step, 2.0% of it on 1 thread', unit: 'ms', lowerIsBetter: true, values: [33.3, 36.1] },
       ],
     });
     const lines = md.split('\n');
@@ -142,6 +144,9 @@ describe('bench report', () => {
     assert.equal(lines[2], '| probe: fp32 FMA peak | independent FMA chains in registers | 118 GFLOP/s | 234 GFLOP/s | 1.98× |');
     assert.equal(lines[3], '| sgemm: small 256 | 256 × 256 × 256 | 90.0 GFLOP/s | 81.0 GFLOP/s | 0.90× (slower) |');
     assert.equal(lines[4], '| `lowrank` training step | lowrank d256, batch 16 × 512, 5000 real targets | 3,000 tokens/s | 5,700 tokens/s | 1.90× |');
+    // Kernel rows are times: the speedup is the one-thread time over the other, and a longer time is the slowdown.
+    assert.equal(lines[5], '| … sgemm | `lowrank` step, 60.0% of it on 1 thread | 1000 ms | 520 ms | 1.92× |');
+    assert.equal(lines[6], '| … dropoutMask | `lowrank` step, 2.0% of it on 1 thread | 33.3 ms | 36.1 ms | 0.92× (slower) |');
     assert.match(md, /on 2 × AMD EPYC, avx512: 1 thread and 2 threads alternated in one process \(best of each\), the baseline 1 thread; load average 2\.4 at the start, 2\.9 at the end\.$/);
   });
 });
