@@ -198,16 +198,21 @@ void softmaxRow(float* s, float* p, int64_t n, float scale, const float* mask) {
     return;
   }
   expShifted(s, max, p, n);
+  // The sum in double, vectorised (a plain loop is one dependent add per key).
   double sum = 0.0;
   if (mask) {
+#pragma omp simd reduction(+ : sum)
     for (j = 0; j < n; j++) {
-      if (mask[j] == 0.0f) p[j] = 0.0f;
-      else sum += double(p[j]);
+      const float e = mask[j] == 0.0f ? 0.0f : p[j];
+      p[j] = e;
+      sum += double(e);
     }
   } else {
+#pragma omp simd reduction(+ : sum)
     for (j = 0; j < n; j++) sum += double(p[j]);
   }
   const double inv = 1.0 / sum;
+#pragma omp simd
   for (j = 0; j < n; j++) p[j] = float(double(p[j]) * inv);
 }
 
