@@ -9,6 +9,18 @@ import { formatShape, ShapeError } from '../tensor/errors.js';
 import { takeBuffer } from '../tensor/pool.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/**
+ * The gradient buffers of q, k and v for a backward kernel that accumulates into all three: a
+ * fresh buffer is zeroed first, and a scratch buffer stands in for an input that needs none.
+ */
+function accumulatingGrads(ts: [Tensor, Tensor, Tensor]): [Float32Array, Float32Array, Float32Array] {
+  return ts.map((t) => {
+    let buf: Float32Array | null = null;
+    accumulateGrad(t, (b, acc) => { if (!acc) b.fill(0); buf = b; });
+    return buf ?? new Float32Array(t.size);
+  }) as [Float32Array, Float32Array, Float32Array];
+}
+
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, mask?: Tensor | null): Tensor {
   if (q.ndim !== 3 || k.ndim !== 3 || v.ndim !== 3 || q.shape.some((d, i) => d !== k.shape[i] || d !== v.shape[i])) {
     throw new ShapeError(`causalAttention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)} and v ${formatShape(v.shape)} must all be (B, T, C)`);
@@ -38,15 +50,8 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, 
     parents: [q, k, v],
     saved: [att],
     backward: (g) => {
-      // The kernel accumulates into all three, so fresh buffers are zeroed first; a scratch
-      // buffer stands in for inputs that need no gradient.
-      const grads: Float32Array[] = [];
-      for (const t of [q, k, v]) {
-        let buf: Float32Array | null = null;
-        accumulateGrad(t, (b, acc) => { if (!acc) b.fill(0); buf = b; });
-        grads.push(buf ?? new Float32Array(B * T * C));
-      }
-      kern.attentionBackward(Q, K, Vd, att, g, grads[0]!, grads[1]!, grads[2]!, B, T, heads, D, scale);
+      const [gq, gk, gv] = accumulatingGrads([q, k, v]);
+      kern.attentionBackward(Q, K, Vd, att, g, gq, gk, gv, B, T, heads, D, scale);
     },
   });
 }
@@ -89,13 +94,7 @@ export function causalAttentionSegments(q: Tensor, k: Tensor, v: Tensor, heads: 
     parents: [q, k, v],
     saved: [att],
     backward: (g) => {
-      const grads: Float32Array[] = [];
-      for (const t of [q, k, v]) {
-        let buf: Float32Array | null = null;
-        accumulateGrad(t, (b, acc) => { if (!acc) b.fill(0); buf = b; });
-        grads.push(buf ?? new Float32Array(N * C));
-      }
-      const [gq, gk, gv] = grads as [Float32Array, Float32Array, Float32Array];
+      const [gq, gk, gv] = accumulatingGrads([q, k, v]);
       kern.attentionBackwardSegments(Q, K, Vd, att, g, gq, gk, gv, offsets, heads, D, scale);
     },
   });
