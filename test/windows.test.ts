@@ -106,7 +106,7 @@ test('a transformer scores documents longer than its context in sliding windows:
   assert.equal(cut.bitsPerByte, null);
 });
 
-test('slm eval scores a transformer run\'s long documents in windows, says so, and takes --stride', () => {
+test('slm eval scores a transformer run\'s long documents in windows, says so, and takes --stride; slm compare says so too', () => {
   const tiny = makeTinyCorpus(30, 8);
   const { work, slm } = cliRunner('windows');
   const run = join(work, 'run');
@@ -121,6 +121,10 @@ test('slm eval scores a transformer run\'s long documents in windows, says so, a
   assert.ok(j1.windowed > 0 && j1.windowed === j3.windowed);
   assert.equal(j1.tokens, j3.tokens, 'every target once, whatever the stride');
   assert.notEqual(j1.loss, j3.loss, 'more context per target changes the loss');
+  // slm compare scores them the same way and says so under its table.
+  const c = slm('compare', run, '--data', tiny.dir);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, new RegExp(`scored in sliding windows .*: run ${j3.windowed} *$`, 'm'));
   const bad = slm('eval', '--model', run, '--data', tiny.dir, '--stride', '0');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--stride must be a whole number ≥ 1/);

@@ -57,6 +57,10 @@ export function registerCompare(program: Command): void {
       if (rows.some((r) => r.zeroProbTokens > 0)) {
         say(false, '* an MLE n-gram gives some tokens probability 0; its loss leaves them out (with them it is infinite), so it is not comparable');
       }
+      const windowed = rows.filter((r) => r.windowed > 0);
+      if (windowed.length > 0) {
+        say(false, `documents longer than a model's context were scored in sliding windows (every target once, each with at least half the context; slm eval --stride sets the step): ${windowed.map((r) => `${r.run} ${r.windowed.toLocaleString('en-US')}`).join(', ')}`);
+      }
       if (rows.some((r) => r.sample !== undefined)) {
         say(false, '');
         for (const r of rows) say(false, `${r.run}: ${r.sample ?? ''}`);

@@ -58,6 +58,8 @@ export interface CompareRow {
   tokens: number;
   /** Tokens left out of the loss because the model gives them probability 0 (MLE n-grams). */
   zeroProbTokens: number;
+  /** Documents longer than the model's context, scored in sliding windows (see evaluate()); 0 for n-grams. */
+  windowed: number;
   sample?: string;
 }
 
@@ -98,7 +100,7 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
       trainSeconds: report.countSeconds !== undefined ? report.countSeconds + (report.estimateSeconds ?? 0) : null,
       peakRssBytes: report.peakRssBytes ?? null,
       loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
-      tokens: r.tokens, zeroProbTokens: r.zeroProbTokens,
+      tokens: r.tokens, zeroProbTokens: r.zeroProbTokens, windowed: 0,
     };
   } else {
     const T = paddedLength(run.model, split);
@@ -110,7 +112,7 @@ async function scoreRun(run: LoadedRun | LoadedNgramRun, split: TokenSplit, o: C
       ...base, model: describeModel(run.modelConfig), parameters: run.model.numParameters(), parameterKind: 'weights',
       steps: st.step ?? run.step, trainSeconds: st.seconds ?? null, peakRssBytes: st.peakRssBytes ?? null,
       loss: r.loss, perplexity: r.perplexity, bitsPerToken: r.bitsPerToken, bitsPerByte: r.bitsPerByte, bitsPerChar: r.bitsPerChar,
-      tokens: r.tokens, zeroProbTokens: 0,
+      tokens: r.tokens, zeroProbTokens: 0, windowed: r.windowed,
     };
   }
   if (o.prompt !== undefined) {
