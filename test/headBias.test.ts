@@ -34,6 +34,7 @@ test('slm train --head-bias-init unigram starts near the unigram loss; a markov 
     const r = slm('train', '--data', tiny.dir, '--model', 'mlp', '--hidden-dim', '8', '--embed-dim', '4', '--batch-size', '8', '--max-steps', '1',
       '--no-eval', '--head-bias-init', arm, '--out', run);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /batches: padded, [\d.]+% of the positions are padding \(computed by the hidden layers, skipped by the output layer\)/, 'the MLP computes padded positions');
     V = (JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { model: { vocabSize: number } }).model.vocabSize;
     return (JSON.parse(readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n')[0]!) as { loss: number }).loss;
   };

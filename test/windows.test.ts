@@ -113,6 +113,7 @@ test('slm eval scores a transformer run\'s long documents in windows, says so, a
   const t = slm('train', '--data', tiny.dir, '--model', 'transformer', '--embed-dim', '8', '--heads', '2', '--layers', '1', '--max-len', '6',
     '--batch-size', '8', '--max-steps', '2', '--no-eval', '--out', run);
   assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /batches: padded, [\d.]+% of the positions are padding \(skipped by every layer\)/);
   const e = slm('eval', '--model', run, '--data', tiny.dir);
   assert.equal(e.code, 0, e.stderr);
   assert.match(e.stdout, /\d+ documents are longer than the model's 6 positions: scored in sliding windows moving 3 tokens at a time/);
