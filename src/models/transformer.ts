@@ -202,14 +202,10 @@ export class Transformer extends Module implements LanguageModel {
     if (!mask || ids.ndim !== 2 || mask.ndim !== 2 || mask.shape[0] !== ids.shape[0] || mask.shape[1] !== ids.shape[1]) return null;
     const [B, T] = ids.shape as [number, number];
     if (T > this.config.maxLen) return null; // hidden() says why
-    const M = mask.data;
+    const lengths = F.rightPaddedLengths(mask);
+    if (typeof lengths === 'string') return null; // a real token after padding: hidden() handles any mask
     const offsets = new Int32Array(B + 1);
-    for (let b = 0; b < B; b++) {
-      let len = 0;
-      while (len < T && M[b * T + len] !== 0) len++;
-      for (let t = len + 1; t < T; t++) if (M[b * T + t] !== 0) return null; // a real token after padding
-      offsets[b + 1] = offsets[b]! + len;
-    }
+    for (let b = 0; b < B; b++) offsets[b + 1] = offsets[b]! + lengths[b]!;
     const N = offsets[B]!;
     if (N === B * T) return null;
     const rows = new Int32Array(N);

@@ -14,7 +14,7 @@ export { causalAttention, causalAttentionSegments } from './attention.js';
 export { linearCrossEntropy, embeddingCrossEntropy } from './fusedLoss.js';
 export { tanh, relu } from './activations.js';
 export { causalConv1d } from './conv.js';
-export { sequenceLengths, planPacking, packIds, packRows, unpackRows, type PackedPlan } from './sequence.js';
+export { sequenceLengths, rightPaddedLengths, planPacking, packIds, packRows, unpackRows, type PackedPlan } from './sequence.js';
 export {
   recurrent, rnnTanh, lstm, gru, GATES, type RecurrentMode, type RecurrentState, type RecurrentWeights,
 } from './recurrent.js';

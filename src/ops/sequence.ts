@@ -19,20 +19,30 @@ import { reshape } from './shape.js';
  * recurrence or convolution would otherwise read padding as context. No mask: every row is T long.
  */
 export function sequenceLengths(mask: Tensor | null | undefined, B: number, T: number, who: string): Int32Array {
-  const lengths = new Int32Array(B).fill(T);
-  if (!mask) return lengths;
+  if (!mask) return new Int32Array(B).fill(T);
   if (mask.ndim !== 2 || mask.shape[0] !== B || mask.shape[1] !== T) {
     throw new ShapeError(`${who}: mask ${formatShape(mask.shape)} must be (B, T) = [${B}, ${T}]`);
   }
+  const lengths = rightPaddedLengths(mask);
+  if (typeof lengths === 'string') {
+    throw new ShapeError(`${who}: ${lengths}`, 'sequence models need right padding (real tokens first, then padding), as slmkit\'s batches are');
+  }
+  return lengths;
+}
+
+/**
+ * Real length of each row of a (B,T) mask whose padding is all on the right, or, when a real
+ * token follows padding, a sentence saying where (for callers that fall back instead of failing).
+ */
+export function rightPaddedLengths(mask: Tensor): Int32Array | string {
+  const [B, T] = mask.shape as [number, number];
   const M = mask.data;
+  const lengths = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     let len = 0;
     while (len < T && M[b * T + len] !== 0) len++;
     for (let t = len + 1; t < T; t++) {
-      if (M[b * T + t] !== 0) {
-        throw new ShapeError(`${who}: row ${b} of the mask has a real token at position ${t} after padding at ${len}`,
-          'sequence models need right padding (real tokens first, then padding), as slmkit\'s batches are');
-      }
+      if (M[b * T + t] !== 0) return `row ${b} of the mask has a real token at position ${t} after padding at ${len}`;
     }
     lengths[b] = len;
   }
